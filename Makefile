@@ -1,0 +1,52 @@
+# Rolodex: `make help` lists the targets.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-8)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SIZE ?= 1000000
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install Rolodex with the dev extras
+
+run: install ## migrate ./rolodex.db, load the demo organization, print its admin key, serve on :8000
+	$(BIN)/rolodex demo --clients 300
+	@echo "Admin API key above; OpenAPI UI at http://$(HOST):$(PORT)/docs"
+	$(BIN)/rolodex serve --host $(HOST) --port $(PORT)
+
+test: install ## run the whole test suite (SQLite always, PostgreSQL when reachable)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+
+types: install ## mypy --strict on the package
+	$(BIN)/mypy
+
+migrate: install ## apply migrations to ROLODEX_DATABASE_URL (default ./rolodex.db)
+	$(BIN)/rolodex db upgrade
+
+revision: install ## new migration: make revision m="what changed"
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+fuzz: install ## a longer schemathesis run against the OpenAPI document
+	ROLODEX_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/fuzz
+
+bench: install ## benchmarks against the framework floor (SIZE=100000 for a quick look)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run --size $(SIZE)
+
+.PHONY: help install run test lint types migrate revision fuzz bench

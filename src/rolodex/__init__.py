@@ -1,0 +1,1 @@
+"""Rolodex: a client master-data service."""

@@ -1,0 +1,123 @@
+"""The application factory: one FastAPI app serving the native API and every dialect."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rolodex.api import errors
+from rolodex.api.middleware import RequestContextMiddleware
+from rolodex.core.db import create_engine, session_factory
+from rolodex.settings import Settings, get_settings
+
+BASE_PATH = "/master-data/v1/client-management"
+
+DESCRIPTION = """
+Rolodex keeps an organization's clients (companies and persons), their contact persons,
+addresses, custom fields and orders, for other systems to read and write over HTTP.
+
+The native API follows the Syniotec client-management document under
+`/master-data/v1/client-management`. The same data is also served in four vendor dialects
+(Summit, customers & orders v1.0, TimeWave, Recras), each under its own tag.
+
+Authenticate every call with `Authorization: Bearer rdx_...` (create keys with
+`rolodex key create`). Every error answers the same DTO:
+`{"status", "success": false, "message", "error", "details", "requestId"}`.
+"""
+
+log = logging.getLogger("rolodex")
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app; `engine` lets tests share one engine across apps."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Rolodex",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    errors.install(app)
+    app.include_router(service_router())
+    for router in native_routers():
+        app.include_router(router, prefix=BASE_PATH)
+    for router in dialect_routers():
+        app.include_router(router)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        raw_body_paths=(f"{BASE_PATH}/clients/import",),
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Request-ID"],
+        )
+    return app
+
+
+def native_routers() -> list[APIRouter]:
+    """Every router of the native API, mounted under BASE_PATH."""
+    from rolodex.api.routes import ROUTERS
+
+    return list(ROUTERS)
+
+
+def dialect_routers() -> list[APIRouter]:
+    """Every vendor dialect's router, mounted at its own prefix."""
+    from rolodex.dialects import ROUTERS
+
+    return list(ROUTERS)
+
+
+def service_router() -> APIRouter:
+    router = APIRouter(tags=["service"])
+
+    @router.get(
+        "/healthz",
+        summary="Liveness",
+        response_model=dict[str, str],
+        responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+    )
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness",
+        response_model=dict[str, str],
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ok"}}}},
+            **errors.error_docs(503),
+        },
+    )
+    async def readyz(request: Request) -> Any:
+        """The database answers."""
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return router

@@ -1,0 +1,220 @@
+"""The one mapping from domain errors to HTTP, rendering the contract's error DTO."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rolodex.core import errors as core
+from rolodex.core.errors import FieldIssue, RolodexError
+
+log = logging.getLogger("rolodex.api")
+
+STATUS: dict[type[RolodexError], int] = {
+    core.Invalid: 400,
+    core.Unauthorized: 401,
+    core.Forbidden: 403,
+    core.NotFound: 404,
+    core.Conflict: 409,
+    core.PreconditionFailed: 412,
+    core.PayloadTooLarge: 413,
+    core.UnsupportedMediaType: 415,
+    core.RateLimited: 429,
+    core.ServiceUnavailable: 503,
+    core.MovedPermanently: 308,
+}
+HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="The input that failed, as a path", examples=["email"])
+    message: str = Field(examples=["not a valid email address"])
+
+
+class ErrorResponse(BaseModel):
+    """The error DTO every failure answers with."""
+
+    status: int = Field(examples=[404])
+    success: bool = Field(default=False, examples=[False])
+    message: str = Field(examples=["Client 0192f0c4-... not found"])
+    error: str = Field(examples=["NOT_FOUND"])
+    details: list[ErrorDetail] = Field(default_factory=list)
+    requestId: str = Field(default="", examples=["6f1c2a9e4b7d4e0f"])
+
+
+def status_of(error: RolodexError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def error_body(
+    status: int, message: str, code: str, details: Iterable[FieldIssue] = (), rid: str = ""
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "success": False,
+        "message": message,
+        "error": code,
+        "details": [{"field": d.field, "message": d.message} for d in details],
+        "requestId": rid,
+    }
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    code: str | None = None,
+    details: Iterable[FieldIssue] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = error_body(
+        status, message, code or HTTP_CODES.get(status, "ERROR"), details, request_id(request)
+    )
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """('body', 'contactPersons', 1, 'email') -> 'contactPersons[1].email'."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before", "function-plain", "function-wrap"):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+def validation_issues(errors: Sequence[dict[str, Any]]) -> list[FieldIssue]:
+    issues = []
+    for err in errors:
+        kind = err.get("type", "")
+        if kind == "json_invalid":
+            return [
+                FieldIssue("body", "malformed JSON: " + str(err.get("ctx", {}).get("error", "")))
+            ]
+        message = str(err.get("msg", "invalid"))
+        if kind == "extra_forbidden":
+            message = "unknown field"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        issues.append(FieldIssue(field_path(err.get("loc", ())), message))
+    return issues
+
+
+def summarize(issues: Sequence[FieldIssue]) -> str:
+    if not issues:
+        return "Invalid input"
+    head = "; ".join(f"{i.field}: {i.message}" for i in issues[:3])
+    more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
+    return f"Invalid input: {head}{more}"
+
+
+def is_database_down(exc: BaseException) -> bool:
+    """Lost connections, refused connections, pool exhaustion, timeouts: retryable 503s."""
+    if isinstance(exc, PoolTimeout | InterfaceError | OperationalError | OSError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        orig = type(exc.orig).__name__ if exc.orig is not None else ""
+        return exc.connection_invalidated or orig in _RETRYABLE
+    return False
+
+
+_RETRYABLE = {
+    "QueryCanceledError",
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+    "TooManyConnectionsError",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the error DTO."""
+
+    @app.exception_handler(RolodexError)
+    async def _domain(request: Request, exc: RolodexError) -> Response:
+        headers = None
+        if isinstance(exc, core.RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, core.MovedPermanently):
+            headers = {"Location": exc.location}
+        return error_response(request, status_of(exc), exc.message, exc.code, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        issues = validation_issues(exc.errors())
+        return error_response(request, 400, summarize(issues), "VALIDATION_ERROR", issues)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        status = exc.status_code
+        message = str(exc.detail) if exc.detail else "Error"
+        if status == 404 and message == "Not Found":
+            message = f"No route for {request.method} {request.url.path}"
+        if status == 405:
+            message = f"Method {request.method} is not allowed on {request.url.path}"
+        return error_response(request, status, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_database_down(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return error_response(
+                request,
+                503,
+                "The database is unavailable; try again shortly",
+                "SERVICE_UNAVAILABLE",
+                headers={"Retry-After": "1"},
+            )
+        log.exception("unhandled error (request %s)", request_id(request))
+        return error_response(request, 500, "Internal error", "INTERNAL_ERROR")
+
+
+def error_docs(*errors: type[RolodexError] | int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the errors a route can answer (plus 400/401/403/429)."""
+    statuses = {400, 401, 403, 429}
+    for err in errors:
+        statuses.add(err if isinstance(err, int) else STATUS[err])
+    return {
+        status: {"model": ErrorResponse, "description": HTTP_CODES.get(status, "Error")}
+        for status in sorted(statuses)
+    }

@@ -1,0 +1,85 @@
+"""Small HTTP helpers shared by the native routes and the dialects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+from fastapi import Request, Response
+
+from rolodex.core import listing
+from rolodex.core.errors import Invalid, PreconditionFailed
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def if_match(request: Request) -> int | None:
+    """The version an If-Match header asks for (None when absent or `*`)."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.split(",")[0])
+    if match is None:
+        raise PreconditionFailed(f"If-Match {header!r} matches no version of this record")
+    return int(match.group(1))
+
+
+def list_query(
+    request: Request, spec: listing.ListSpec, *, extra: Collection[str] = ()
+) -> listing.ListQuery:
+    """Parse the query string with the shared list mechanism."""
+    return listing.parse_list_query(spec, request.query_params.multi_items(), extra=extra)
+
+
+def include_option(request: Request, allowed: Collection[str]) -> list[str]:
+    """`include=contactPersons,addresses` -> the names, each checked."""
+    raw = request.query_params.get("include")
+    if not raw:
+        return []
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise Invalid.field(
+            "include", f"unknown: {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+    return names
+
+
+def bool_param(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise Invalid.field(name, "must be true or false")
+
+
+def only_params(request: Request, allowed: Collection[str]) -> None:
+    """A 400 naming any query parameter the route does not know."""
+    unknown = sorted({k for k in request.query_params if k not in allowed})
+    if unknown:
+        raise Invalid(
+            f"Unknown query parameter: {', '.join(unknown)}",
+            details=[Invalid.field(k, "unknown query parameter").details[0] for k in unknown],
+        )
+
+
+def page_meta(page: Any) -> dict[str, Any]:
+    return {
+        "total": page.total,
+        "page": page.page,
+        "limit": page.limit,
+        "pageCount": page.page_count,
+        "nextCursor": page.next_cursor,
+    }

@@ -1,0 +1,7 @@
+"""The native API's routers, in the order they are mounted."""
+
+from fastapi import APIRouter
+
+from rolodex.api.routes import clients
+
+ROUTERS: list[APIRouter] = [clients.router]

@@ -1,0 +1,120 @@
+"""`rolodex`: serve, migrate, organizations, keys, demo data."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from rolodex.cli import demo as demo_data
+from rolodex.cli.common import DatabaseUrl, JsonFlag, print_json, run, settings_for, transaction
+from rolodex.core import migrate
+from rolodex.core.keys import service as keys_service
+from rolodex.core.orgs import service as orgs_service
+
+app = typer.Typer(help="Rolodex: client master data over HTTP.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(key_app, name="key")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every pending migration."""
+    migrate.upgrade(settings_for(database_url).database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="default 8000")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker processes, default 1")] = None,
+) -> None:
+    """Migrate if needed, then serve the API."""
+    import uvicorn
+
+    settings = settings_for(database_url)
+    migrate.upgrade(settings.database_url)
+    os.environ["ROLODEX_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "rolodex.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@org_app.command("create")
+def org_create(name: str, database_url: DatabaseUrl = None, json: JsonFlag = False) -> None:
+    """Create an organization and print its id."""
+
+    async def work() -> dict[str, object]:
+        async with transaction(settings_for(database_url)) as session:
+            org = await orgs_service.create(session, name=name)
+            return {"id": str(org.id), "name": org.name, "number": org.number}
+
+    result = run(work)
+    print_json(result) if json else typer.echo(result["id"])
+
+
+@key_app.command("create")
+def key_create(
+    org: Annotated[UUID, typer.Option("--org", help="the organization's id")],
+    scope: Annotated[str, typer.Option(help="read, write or admin")] = "write",
+    name: Annotated[str | None, typer.Option(help="a label for the key")] = None,
+    database_url: DatabaseUrl = None,
+    json: JsonFlag = False,
+) -> None:
+    """Create an API key; the secret is printed once."""
+
+    async def work() -> dict[str, object]:
+        async with transaction(settings_for(database_url)) as session:
+            made = await keys_service.create(session, organization_id=org, scope=scope, name=name)
+            return {
+                "id": str(made.key.id),
+                "key": made.secret,
+                "scope": made.key.scope,
+                "organization": str(made.organization.id),
+            }
+
+    result = run(work)
+    print_json(result) if json else typer.echo(result["key"])
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: UUID, database_url: DatabaseUrl = None) -> None:
+    """Revoke an API key; it stops working at once."""
+
+    async def work() -> None:
+        async with transaction(settings_for(database_url)) as session:
+            await keys_service.revoke(session, key_id)
+
+    run(work)
+    typer.echo(f"revoked {key_id}")
+
+
+@app.command()
+def demo(
+    clients: Annotated[int, typer.Option("--clients", help="how many clients", min=0)] = 300,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create (or reuse) the demo organization with sample clients; print an admin key."""
+    settings = settings_for(database_url)
+    migrate.upgrade(settings.database_url)
+    key = run(lambda: demo_data.ensure_demo(settings, clients))
+    typer.echo(key)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The domain: models, schemas, repositories, services. Never imports FastAPI."""

@@ -1,0 +1,390 @@
+"""Client rules: create, read, list, update, soft delete, restore, purge, upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolodex.core import listing, numbers
+from rolodex.core.clients import repository
+from rolodex.core.clients.models import Client
+from rolodex.core.clients.schemas import READ_ONLY, ClientCreate, ClientFields, ClientUpdate
+from rolodex.core.clock import format_timestamp, now
+from rolodex.core.custom_fields import service as custom_fields_service
+from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed
+from rolodex.core.principal import Principal
+from rolodex.core.validation import check_national_id, check_vat
+
+NUMBER_KIND = "client"
+# Defaults a replace (PUT) resets absent fields to; everything else absent becomes null.
+DEFAULTS: dict[str, Any] = {
+    "kind": "COMPANY",
+    "status": "ACTIVE",
+    "archived": False,
+    "tags": [],
+    "meta": {},
+    "external_ids": [],
+    "custom_fields": {},
+    "references": [],
+}
+SEARCHED = (
+    "name",
+    "long_name",
+    "company_name",
+    "first_name",
+    "last_name",
+    "email",
+    "external_id",
+    "city",
+    "phone",
+    "mobile",
+)
+
+
+def not_found(client_id: UUID | str) -> NotFound:
+    return NotFound(f"Client {client_id} not found")
+
+
+async def get(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    *,
+    include_deleted: bool = False,
+    for_update: bool = False,
+) -> Client:
+    """One client of the caller's organization (soft-deleted ones only when asked)."""
+    client = await repository.get(session, principal, client_id, for_update=for_update)
+    if client is None or (client.deleted_at is not None and not include_deleted):
+        raise not_found(client_id)
+    return client
+
+
+async def get_by_external_id(
+    session: AsyncSession, principal: Principal, external_id: str
+) -> Client:
+    """One live client by its externalId."""
+    client = await repository.by_external_id(session, principal, external_id)
+    if client is None:
+        raise NotFound(f"Client with externalId {external_id!r} not found")
+    return client
+
+
+async def list_page(
+    session: AsyncSession, principal: Principal, query: listing.ListQuery
+) -> listing.Page[Client]:
+    """A page of clients matching the query."""
+    return await repository.list_page(session, principal, query)
+
+
+async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
+    """Create a client with the next number."""
+    values = _values(data, exclude=("contact_persons", "addresses"))
+    client = Client(organization_id=principal.organization_id, **DEFAULTS)
+    await _apply(session, principal, client, values, creating=True)
+    client.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+    client.search_text = search_text(client)
+    session.add(client)
+    await repository.flush(session)
+    return client
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    data: ClientUpdate,
+    *,
+    if_match: int | None = None,
+) -> Client:
+    """Change the fields given; `null` clears one."""
+    client = await get(session, principal, client_id, for_update=True)
+    check_version(client, if_match)
+    check_read_only(client, data)
+    values = _values(data, exclude=("contact_persons", "addresses"))
+    await _apply(session, principal, client, values, creating=False)
+    await repository.flush(session)
+    return client
+
+
+async def replace(
+    session: AsyncSession, principal: Principal, client: Client, data: ClientCreate
+) -> Client:
+    """Replace every field: those the body leaves out go back to their defaults or null."""
+    values = _values(data, exclude=("contact_persons", "addresses"))
+    writable = set(ClientFields.model_fields) - set(READ_ONLY)
+    full = {name: None for name in writable} | values
+    for attr, default in DEFAULTS.items():
+        key = "metadata" if attr == "meta" else attr
+        if full.get(key) is None:
+            full[key] = default
+    await _apply(session, principal, client, full, creating=False)
+    await repository.flush(session)
+    return client
+
+
+async def upsert_by_external_id(
+    session: AsyncSession, principal: Principal, external_id: str, data: ClientCreate
+) -> tuple[Client, bool]:
+    """Create or replace the client with this externalId; True when created."""
+    if not external_id.strip() or len(external_id) > 255:
+        raise Invalid.field("externalId", "must be 1 to 255 characters")
+    if data.external_id not in (None, external_id):
+        raise Invalid.field("externalId", "differs from the externalId in the path")
+    data = data.model_copy(update={"external_id": external_id})
+    data.model_fields_set.add("external_id")
+    existing = await repository.by_external_id(session, principal, external_id, for_update=True)
+    if existing is None:
+        return await create(session, principal, data), True
+    return await replace(session, principal, existing, data), False
+
+
+async def delete(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    *,
+    permanent: bool = False,
+    if_match: int | None = None,
+) -> Client:
+    """Soft delete (hidden, restorable) or, with `permanent`, purge for good."""
+    client = await get(session, principal, client_id, include_deleted=permanent, for_update=True)
+    check_version(client, if_match)
+    if permanent:
+        await session.delete(client)
+        await session.flush()
+        return client
+    client.deleted_at = client.updated_at = now()
+    await repository.flush(session)
+    return client
+
+
+async def restore(session: AsyncSession, principal: Principal, client_id: UUID) -> Client:
+    """Undo a soft delete; a live client is answered unchanged."""
+    client = await get(session, principal, client_id, include_deleted=True, for_update=True)
+    if client.deleted_at is not None:
+        client.deleted_at = None
+        client.updated_at = now()
+        await repository.flush(session)
+    return client
+
+
+def check_version(client: Client, if_match: int | None) -> None:
+    """412 when the caller's If-Match version is not the current one."""
+    if if_match is not None and if_match != client.version:
+        raise PreconditionFailed(
+            f"Client {client.id} is at version {client.version}, not {if_match}"
+        )
+
+
+def check_read_only(client: Client, data: ClientFields) -> None:
+    """Read-only fields may be sent back unchanged; a changed one is a 400."""
+    current = read_only_values(client)
+    issues = [
+        FieldIssue(_camel(name), "read-only field")
+        for name in READ_ONLY
+        if name in data.model_fields_set
+        and getattr(data, name) is not None
+        and str(getattr(data, name)) != current[name]
+    ]
+    if issues:
+        raise Invalid("Read-only fields cannot be changed", details=issues)
+
+
+def read_only_values(client: Client) -> dict[str, str]:
+    return {
+        "id": str(client.id),
+        "number": str(client.number),
+        "display_name": display_name(client),
+        "organization": str(client.organization_id),
+        "version": str(client.version),
+        "created_at": _stamp(client.created_at),
+        "updated_at": _stamp(client.updated_at),
+        "deleted_at": _stamp(client.deleted_at),
+        "archived_at": _stamp(client.archived_at),
+    }
+
+
+def _stamp(value: datetime | None) -> str:
+    return format_timestamp(value) if value else "None"
+
+
+def display_name(client: Client) -> str:
+    """A person's first and last name when known, otherwise the name."""
+    if client.kind == "PERSON":
+        full = " ".join(p for p in (client.first_name, client.last_name) if p)
+        if full:
+            return full
+    return client.name
+
+
+def _values(data: ClientFields, *, exclude: Sequence[str]) -> dict[str, Any]:
+    skip = set(READ_ONLY) | set(exclude)
+    values = {k: v for k, v in data.given().items() if k not in skip}
+    for key in ("external_ids", "references"):
+        if values.get(key) is not None:
+            values[key] = [item.model_dump(mode="json") for item in values[key]]
+    if "point" in values and values["point"] is not None:
+        values["point"] = values["point"].model_dump()
+    return values
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    client: Client,
+    values: dict[str, Any],
+    *,
+    creating: bool,
+) -> None:
+    """Set the given values on the client, then check the rules that span fields."""
+    if "name" in values and values["name"] is None:
+        raise Invalid.field("name", "is required")
+    for key, value in values.items():
+        _set(client, key, value)
+    if "custom_fields" in values or creating:
+        client.custom_fields = await custom_fields_service.validate_values(
+            session, principal, client.custom_fields or {}, creating=creating
+        )
+    if "client_type_id" in values and client.client_type_id is not None:
+        await _check_client_type(session, principal, client.client_type_id)
+    _check_rules(client)
+    client.references = _number_references(client.references or [])
+    client.search_text = search_text(client)
+    if "archived" in values:
+        client.archived_at = (client.archived_at or now()) if client.archived else None
+    client.updated_at = now()
+    if creating:
+        client.created_at = client.updated_at
+
+
+def _set(client: Client, key: str, value: Any) -> None:
+    if key == "point":
+        client.point_lng = value["lng"] if value else None
+        client.point_lat = value["lat"] if value else None
+    elif key == "metadata":
+        client.meta = value if value is not None else {}
+    elif key in DEFAULTS and value is None:
+        setattr(client, key, DEFAULTS[key])
+    else:
+        setattr(client, key, value.value if hasattr(value, "value") else value)
+
+
+def _check_rules(client: Client) -> None:
+    issues: list[FieldIssue] = []
+    if client.payment_type == "EMAIL" and not client.billing_email:
+        issues.append(FieldIssue("billingEmail", "is required when paymentType is EMAIL"))
+    if client.vat_number and (problem := check_vat(client.vat_number, client.country)):
+        issues.append(FieldIssue("vatNumber", problem))
+    if client.personal_number and (
+        problem := check_national_id(client.personal_number, client.country)
+    ):
+        issues.append(FieldIssue("personalNumber", problem))
+    if issues:
+        raise Invalid("; ".join(f"{i.field} {i.message}" for i in issues), details=issues)
+
+
+async def _check_client_type(session: AsyncSession, principal: Principal, type_id: UUID) -> None:
+    from rolodex.core.client_types.models import ClientType
+
+    found = await session.get(ClientType, type_id)
+    if found is None or found.organization_id != principal.organization_id:
+        raise Invalid.field("clientTypeId", f"no client type {type_id} in this organization")
+
+
+def _number_references(refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    taken = [r["id"] for r in refs if isinstance(r.get("id"), int)]
+    next_id = max(taken, default=0) + 1
+    out = []
+    for ref in refs:
+        if ref.get("id") is None:
+            ref = {**ref, "id": next_id}
+            next_id += 1
+        out.append(ref)
+    return out
+
+
+def search_text(client: Client) -> str:
+    """What `q` matches: the searched fields and the number, lower-cased."""
+    parts = [getattr(client, name) for name in SEARCHED]
+    parts.append(str(client.number) if client.number else "")
+    return " ".join(p for p in parts if p).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def to_read(
+    client: Client,
+    *,
+    contact_persons: list[dict[str, Any]] | None = None,
+    addresses: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The client as the API shows it (camelCase keys, before response-model validation)."""
+    point = None
+    if client.point_lng is not None and client.point_lat is not None:
+        point = {"lng": client.point_lng, "lat": client.point_lat}
+    return {
+        "id": client.id,
+        "number": client.number,
+        "name": client.name,
+        "longName": client.long_name,
+        "displayName": display_name(client),
+        "kind": client.kind,
+        "firstName": client.first_name,
+        "lastName": client.last_name,
+        "companyName": client.company_name,
+        "externalId": client.external_id,
+        "customPriceId": client.custom_price_id,
+        "creditLimit": client.credit_limit,
+        "usedLimit": client.used_limit,
+        "paymentTerms": client.payment_terms,
+        "paymentType": client.payment_type,
+        "billingEmail": client.billing_email,
+        "additionalInformation": client.additional_information,
+        "frameContract": client.frame_contract,
+        "selfInsurance": client.self_insurance,
+        "pricing": client.pricing,
+        "website": client.website,
+        "fax": client.fax,
+        "phone": client.phone,
+        "mobile": client.mobile,
+        "workPhone": client.work_phone,
+        "email": client.email,
+        "vatNumber": client.vat_number,
+        "personalNumber": client.personal_number,
+        "point": point,
+        "street": client.street,
+        "streetAndNumber": client.street_and_number,
+        "postalCode": client.postal_code,
+        "city": client.city,
+        "provinceCode": client.province_code,
+        "country": client.country,
+        "department": client.department,
+        "invoiceAddressing": client.invoice_addressing,
+        "partnerType": client.partner_type,
+        "creditworthiness": client.creditworthiness,
+        "status": client.status,
+        "clientTypeId": client.client_type_id,
+        "tags": client.tags,
+        "metadata": client.meta,
+        "externalIds": client.external_ids,
+        "customFields": client.custom_fields,
+        "references": client.references,
+        "archived": client.archived,
+        "archivedAt": client.archived_at,
+        "deletedAt": client.deleted_at,
+        "organization": client.organization_id,
+        "structureId": client.structure_id,
+        "version": client.version,
+        "createdAt": client.created_at,
+        "updatedAt": client.updated_at,
+        "contactPersons": contact_persons,
+        "addresses": addresses,
+    }

@@ -1,0 +1,82 @@
+"""Domain errors. They know nothing about HTTP; api/errors.py maps them to statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """One problem with one input field, named by its path (`contactPersons[1].email`)."""
+
+    field: str
+    message: str
+
+
+class RolodexError(Exception):
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, *, details: Sequence[FieldIssue] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+
+
+class Invalid(RolodexError):
+    code = "VALIDATION_ERROR"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> Invalid:
+        """A validation error about one field."""
+        return cls(f"{field}: {message}", details=[FieldIssue(field, message)])
+
+
+class Unauthorized(RolodexError):
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(RolodexError):
+    code = "FORBIDDEN"
+
+
+class NotFound(RolodexError):
+    code = "NOT_FOUND"
+
+
+class Conflict(RolodexError):
+    code = "CONFLICT"
+
+
+class PreconditionFailed(RolodexError):
+    code = "PRECONDITION_FAILED"
+
+
+class PayloadTooLarge(RolodexError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(RolodexError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(RolodexError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(RolodexError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class MovedPermanently(RolodexError):
+    """A merged-away record: the caller should follow `location`."""
+
+    code = "MOVED"
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location

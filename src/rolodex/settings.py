@@ -1,0 +1,57 @@
+"""Configuration from the environment (prefix ROLODEX_); fails fast on bad values."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def async_database_url(url: str) -> str:
+    """Give a plain postgresql:// or sqlite:/// URL its async driver."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting Rolodex reads; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ROLODEX_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./rolodex.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "info"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2, le=1000)
+    statement_timeout_ms: int = Field(default=15000, ge=100)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    rate_limit: str = Field(default="6000/minute", description="per API key, `limits` syntax")
+    rate_limit_enabled: bool = True
+    redis_url: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    webhook_deny_private: bool = False
+    event_retention_days: int | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,203 @@
+"""Test fixtures: every DB test runs on SQLite and PostgreSQL, migrated once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rolodex.api.app import BASE_PATH, create_app
+from rolodex.core import migrate
+from rolodex.core.db import create_engine, session_factory, session_scope
+from rolodex.core.keys import service as keys_service
+from rolodex.core.models import Base
+from rolodex.core.orgs import service as orgs_service
+from rolodex.settings import Settings
+
+PG_URL = os.environ.get(
+    "ROLODEX_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("ROLODEX_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def pg_reachable() -> bool:
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(_pg_dsn(PG_URL), timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+PG_OK = pg_reachable()
+if REQUIRE_PG and not PG_OK:
+    raise RuntimeError(f"ROLODEX_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable at {PG_URL}")
+
+
+def backends() -> list[Any]:
+    pg = pytest.param("postgres", marks=pytest.mark.skipif(not PG_OK, reason="no PostgreSQL"))
+    return ["sqlite", pg]
+
+
+async def create_pg_database(prefix: str = "rolodex_test") -> str:
+    """A fresh PostgreSQL database; answers its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(_pg_dsn(PG_URL))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(_pg_dsn(PG_URL))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=backends())
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database for the whole session, one per backend."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "rolodex.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+        return
+    url = await create_pg_database()
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, rate_limit_enabled=False)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def backend(engine: AsyncEngine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Tables are emptied after every test that used the database."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    await truncate_all(engine)
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> Any:
+    return session_factory(engine)
+
+
+@dataclass
+class Tenant:
+    """An organization with one key per scope."""
+
+    id: str
+    number: int
+    keys: dict[str, str]
+    key_ids: dict[str, str]
+
+    def headers(self, scope: str = "write") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[scope]}"}
+
+
+async def make_tenant(engine: AsyncEngine, name: str = "Acme") -> Tenant:
+    async with session_scope(session_factory(engine)) as session:
+        org = await orgs_service.create(session, name=name)
+        keys, ids = {}, {}
+        for scope in ("read", "write", "admin"):
+            made = await keys_service.create(session, organization_id=org.id, scope=scope)
+            keys[scope], ids[scope] = made.secret, str(made.key.id)
+    return Tenant(str(org.id), org.number, keys, ids)
+
+
+@pytest.fixture
+async def tenant(engine: AsyncEngine) -> Tenant:
+    return await make_tenant(engine, "Acme")
+
+
+@pytest.fixture
+async def other_tenant(engine: AsyncEngine) -> Tenant:
+    return await make_tenant(engine, "Globex")
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine) -> Any:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+async def raw_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app with no credentials, at the server root."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+async def api(app: Any, tenant: Tenant) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the native API with the tenant's write key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=f"http://test{BASE_PATH}", headers=tenant.headers("write")
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def event_loop_policy() -> Iterator[asyncio.AbstractEventLoopPolicy]:
+    yield asyncio.DefaultEventLoopPolicy()
