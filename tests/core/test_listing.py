@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import math
 import os
 import uuid
@@ -250,34 +252,34 @@ async def _database(backend: str, tmp: pytest.TempPathFactory) -> AsyncIterator[
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def engine(
+async def db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
     async with _database(request.param, tmp_path_factory) as url:
-        engine = create_async_engine(url)
+        db = create_async_engine(url)
         try:
-            async with engine.begin() as conn:
+            async with db.begin() as conn:
                 await conn.run_sync(Model.metadata.create_all)
                 await conn.execute(insert(Item), FIXED)
-            yield engine
+            yield db
         finally:
-            await engine.dispose()
+            await db.dispose()
 
 
 async def _list(
-    engine: AsyncEngine,
+    db: AsyncEngine,
     params: Sequence[tuple[str, str]],
     *,
     spec: ListSpec = SPEC,
     org: int = 1,
 ) -> Page[Any]:
     query = parse_list_query(spec, params)
-    async with AsyncSession(engine) as session:
+    async with AsyncSession(db) as session:
         return await fetch_page(session, select(Item).where(Item.org == org), spec, query)
 
 
-async def _ns(engine: AsyncEngine, params: Sequence[tuple[str, str]]) -> list[int]:
-    page = await _list(engine, [*params, ("limit", "200")])
+async def _ns(db: AsyncEngine, params: Sequence[tuple[str, str]]) -> list[int]:
+    page = await _list(db, [*params, ("limit", "200")])
     return [item.n for item in page.items]
 
 
@@ -307,7 +309,7 @@ def _api(row: dict[str, Any]) -> dict[str, Any]:
 def _compare_nulls_last(a: Any, b: Any) -> int:
     if a is None or b is None:
         return (a is None) - (b is None)
-    return (a > b) - (a < b)
+    return int(a > b) - int(a < b)
 
 
 def _oracle_order(rows: Sequence[dict[str, Any]], sort: Sequence[str]) -> list[Any]:
@@ -325,23 +327,23 @@ def _oracle_order(rows: Sequence[dict[str, Any]], sort: Sequence[str]) -> list[A
     return [row["id"] for row in sorted(map(_api, rows), key=functools.cmp_to_key(compare))]
 
 
-async def _walk_pages(engine: AsyncEngine, params: list[tuple[str, str]], org: int) -> list[Any]:
-    first = await _list(engine, params, org=org)
+async def _walk_pages(db: AsyncEngine, params: list[tuple[str, str]], org: int) -> list[Any]:
+    first = await _list(db, params, org=org)
     ids = [item.id for item in first.items]
     assert first.total is not None and first.page_count == math.ceil(first.total / first.limit)
     for number in range(2, (first.page_count or 0) + 1):
-        page = await _list(engine, [*params, ("page", str(number))], org=org)
+        page = await _list(db, [*params, ("page", str(number))], org=org)
         assert page.total == first.total
         ids += [item.id for item in page.items]
     assert len(ids) == first.total
     return ids
 
 
-async def _walk_cursor(engine: AsyncEngine, params: list[tuple[str, str]], org: int) -> list[Any]:
-    page = await _list(engine, params, org=org)
+async def _walk_cursor(db: AsyncEngine, params: list[tuple[str, str]], org: int) -> list[Any]:
+    page = await _list(db, params, org=org)
     ids = [item.id for item in page.items]
     while page.next_cursor is not None:
-        page = await _list(engine, [*params, ("cursor", page.next_cursor)], org=org)
+        page = await _list(db, [*params, ("cursor", page.next_cursor)], org=org)
         assert page.total is None and page.page is None and page.page_count is None
         assert page.items, "a cursor is only given when more rows exist"
         ids += [item.id for item in page.items]
@@ -352,9 +354,9 @@ async def _walk_cursor(engine: AsyncEngine, params: list[tuple[str, str]], org: 
 
 FILTER_CASES: list[tuple[list[tuple[str, str]], set[int]]] = [
     ([], VISIBLE),
-    ([("status", "ACTIVE")], {1, 6, 8, 9} - {8}),
-    ([("status", "ACTIVE,CLOSED")], {1, 5, 6, 9}),
-    ([("status", "ACTIVE"), ("status", "CLOSED")], {1, 5, 6, 9}),
+    ([("status", "ACTIVE")], {1, 4, 6, 9}),
+    ([("status", "ACTIVE,CLOSED")], {1, 4, 5, 6, 9}),
+    ([("status", "ACTIVE"), ("status", "CLOSED")], {1, 4, 5, 6, 9}),
     ([("status", " PROSPECT , CLOSED ")], {2, 5, 7}),
     ([("active", "false")], {2, 4, 7}),
     ([("active", "true")], {1, 3, 5, 6, 9}),
@@ -432,18 +434,16 @@ FILTER_CASES: list[tuple[list[tuple[str, str]], set[int]]] = [
 
 
 @pytest.mark.parametrize(("params", "expected"), FILTER_CASES, ids=lambda v: repr(v)[:60])
-async def test_filters(
-    engine: AsyncEngine, params: list[tuple[str, str]], expected: set[int]
-) -> None:
-    assert sorted(await _ns(engine, params)) == sorted(expected)
+async def test_filters(db: AsyncEngine, params: list[tuple[str, str]], expected: set[int]) -> None:
+    assert sorted(await _ns(db, params)) == sorted(expected)
 
 
-async def test_tenant_scope_is_kept(engine: AsyncEngine) -> None:
-    page = await _list(engine, [("name", "alpha")], org=2)
+async def test_tenant_scope_is_kept(db: AsyncEngine) -> None:
+    page = await _list(db, [("name", "alpha")], org=2)
     assert [item.n for item in page.items] == [100]
 
 
-async def test_extra_parameters_are_left_to_the_caller(engine: AsyncEngine) -> None:
+async def test_extra_parameters_are_left_to_the_caller(db: AsyncEngine) -> None:
     query = parse_list_query(SPEC, [("include", "addresses"), ("qty", "5")], extra=("include",))
     assert [flt.param for flt in query.filters] == ["qty"]
 
@@ -453,7 +453,7 @@ def test_values_only_reach_sql_as_parameters() -> None:
     query = parse_list_query(
         SPEC, [("name", nasty), ("q", nasty), ("metadata.erp", nasty), ("tags", nasty)]
     )
-    for dialect in (postgresql.dialect(), sqlite.dialect()):
+    for dialect in (postgresql.asyncpg.dialect(), sqlite.aiosqlite.dialect()):
         sql = str(filter_statement(select(Item), SPEC, query, dialect).compile(dialect=dialect))
         assert "DROP" not in sql
 
@@ -526,7 +526,7 @@ def test_bad_parameters_are_named(params: list[tuple[str, str]], field: str, mes
 
 
 def test_too_many_filters() -> None:
-    parse_list_query(SPEC, [("qty[gt]", "1")] * 1 + [("status", "ACTIVE")] * 29)
+    parse_list_query(SPEC, [("qty[gt]", "1")] + [("status", "ACTIVE")] * 29)
     with pytest.raises(Invalid, match="more than 30 filter parameters"):
         parse_list_query(SPEC, [("status", "ACTIVE")] * 31)
 
@@ -545,28 +545,28 @@ def test_a_broken_spec_fails_at_once() -> None:
 # ---------------------------------------------------------------- sort
 
 
-async def test_nulls_sort_last_ascending_and_first_descending(engine: AsyncEngine) -> None:
-    ascending = await _ns(engine, [("sort", "qty")])
+async def test_nulls_sort_last_ascending_and_first_descending(db: AsyncEngine) -> None:
+    ascending = await _ns(db, [("sort", "qty")])
     assert ascending[:6] == [7, 5, 9] + ascending[3:5] + [4] and set(ascending[3:5]) == {1, 3}
     assert set(ascending[6:]) == {2, 6}
-    descending = await _ns(engine, [("sort", "-qty")])
+    descending = await _ns(db, [("sort", "-qty")])
     assert descending == list(reversed(ascending))
 
 
-async def test_sort_by_id_tie_breaker_follows_the_last_direction(engine: AsyncEngine) -> None:
+async def test_sort_by_id_tie_breaker_follows_the_last_direction(db: AsyncEngine) -> None:
     rows = [row for row in FIXED if row["n"] in VISIBLE]
     by_id = {row["id"]: row["n"] for row in rows}
     for sort in (["name"], ["-name"], ["-createdAt"], ["active", "-status"], ["code", "-born"]):
         expected = [by_id[i] for i in _oracle_order(rows, sort)]
-        assert await _ns(engine, [("sort", ",".join(sort))]) == expected, sort
+        assert await _ns(db, [("sort", ",".join(sort))]) == expected, sort
 
 
-async def test_default_sort_and_order_parameter(engine: AsyncEngine) -> None:
-    newest_first = await _ns(engine, [])
+async def test_default_sort_and_order_parameter(db: AsyncEngine) -> None:
+    newest_first = await _ns(db, [])
     assert newest_first[:2] in ([6, 7], [7, 6]) and newest_first[-1] == 4
-    assert await _ns(engine, [("order", "asc")]) == list(reversed(newest_first))
-    assert await _ns(engine, [("sort", "name"), ("order", "desc")]) == await _ns(
-        engine, [("sort", "-name")]
+    assert await _ns(db, [("order", "asc")]) == list(reversed(newest_first))
+    assert await _ns(db, [("sort", "name"), ("order", "desc")]) == await _ns(
+        db, [("sort", "-name")]
     )
 
 
@@ -586,41 +586,41 @@ SORTS = [
 
 
 @pytest.mark.parametrize("sort", SORTS)
-async def test_cursor_walk_matches_page_walk(engine: AsyncEngine, sort: str) -> None:
+async def test_cursor_walk_matches_page_walk(db: AsyncEngine, sort: str) -> None:
     rows = [row for row in FIXED if row["n"] in VISIBLE]
     expected = _oracle_order(rows, sort.split(","))
     for limit in ("1", "2", "3"):
         params = [("sort", sort), ("limit", limit)]
-        assert await _walk_pages(engine, params, 1) == expected
-        assert await _walk_cursor(engine, params, 1) == expected
+        assert await _walk_pages(db, params, 1) == expected
+        assert await _walk_cursor(db, params, 1) == expected
 
 
 # ---------------------------------------------------------------- pages and cursors
 
 
-async def test_page_meta(engine: AsyncEngine) -> None:
-    page = await _list(engine, [("limit", "3"), ("page", "3")])
+async def test_page_meta(db: AsyncEngine) -> None:
+    page = await _list(db, [("limit", "3"), ("page", "3")])
     assert (page.total, page.page, page.limit, page.page_count) == (8, 3, 3, 3)
     assert len(page.items) == 2 and page.next_cursor is None
-    beyond = await _list(engine, [("limit", "3"), ("page", "9")])
+    beyond = await _list(db, [("limit", "3"), ("page", "9")])
     assert (beyond.items, beyond.total, beyond.page_count) == ([], 8, 3)
-    empty = await _list(engine, [("tags", "none")])
+    empty = await _list(db, [("tags", "none")])
     assert (empty.items, empty.total, empty.page_count, empty.next_cursor) == ([], 0, 0, None)
-    assert (await _list(engine, [("limit", "8")])).next_cursor is None
+    assert (await _list(db, [("limit", "8")])).next_cursor is None
 
 
-async def test_page_mode_also_gives_a_cursor(engine: AsyncEngine) -> None:
-    second = await _list(engine, [("limit", "3"), ("page", "2")])
+async def test_page_mode_also_gives_a_cursor(db: AsyncEngine) -> None:
+    second = await _list(db, [("limit", "3"), ("page", "2")])
     assert second.next_cursor is not None
-    third = await _list(engine, [("limit", "3"), ("cursor", second.next_cursor)])
-    by_page = await _list(engine, [("limit", "3"), ("page", "3")])
+    third = await _list(db, [("limit", "3"), ("cursor", second.next_cursor)])
+    by_page = await _list(db, [("limit", "3"), ("page", "3")])
     assert [i.n for i in third.items] == [i.n for i in by_page.items]
-    bigger = await _list(engine, [("limit", "50"), ("cursor", second.next_cursor)])
+    bigger = await _list(db, [("limit", "50"), ("cursor", second.next_cursor)])
     assert [i.n for i in bigger.items] == [i.n for i in by_page.items]
 
 
-async def test_cursor_with_other_filters_or_sort_is_refused(engine: AsyncEngine) -> None:
-    first = await _list(engine, [("status", "ACTIVE"), ("limit", "1")])
+async def test_cursor_with_other_filters_or_sort_is_refused(db: AsyncEngine) -> None:
+    first = await _list(db, [("status", "ACTIVE"), ("limit", "1")])
     assert first.next_cursor is not None
     for other in (
         [("status", "PROSPECT")],
@@ -637,9 +637,6 @@ async def test_cursor_with_other_filters_or_sort_is_refused(engine: AsyncEngine)
 
 def test_tampered_cursor_is_malformed() -> None:
     query = parse_list_query(SPEC, [])
-    import base64
-    import json
-
     for values in (["not a time", str(uuid.uuid4())], [None, str(uuid.uuid4())], [1], "x"):
         payload = {"s": query.signature, "f": query.fingerprint, "k": values}
         raw = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
@@ -676,8 +673,8 @@ def _rows(draw: st.DrawFn) -> list[dict[str, Any]]:
     ids = draw(st.lists(st.uuids(), max_size=14, unique=True))
     rows = []
     for n, id_ in enumerate(ids):
-        meta = draw(st.none() | st.fixed_dictionaries({}, optional={
-            "erp": st.sampled_from(["sap", "dyn"]), "size": st.sampled_from([1, 2.5, 40])}))  # fmt: skip
+        optional = {"erp": st.sampled_from(["sap", "dyn"]), "size": st.sampled_from([1, 2.5, 40])}
+        meta = draw(st.none() | st.fixed_dictionaries({}, optional=optional))
         created = draw(st.sampled_from(MOMENTS))
         rows.append({
             "id": id_, "org": 99, "n": n, "name": draw(st.sampled_from(NAMES)),
@@ -706,10 +703,10 @@ def _range_holds(op: str, value: Any, args: Sequence[Any]) -> bool:
         return _range_holds("gte", value, args[:1]) and _range_holds("lte", value, args[1:])
     low, high = args[0] if isinstance(args[0], tuple) else (args[0], None)
     if high is not None:  # a whole day [low, high)
-        return {"eq": low <= value < high, "gt": value >= high, "gte": value >= low,
-                "lt": value < low, "lte": value < high}[op]  # fmt: skip
-    return {"eq": value == low, "gt": value > low, "gte": value >= low,
-            "lt": value < low, "lte": value <= low}[op]  # fmt: skip
+        return bool({"eq": low <= value < high, "gt": value >= high, "gte": value >= low,
+                "lt": value < low, "lte": value < high}[op])  # fmt: skip
+    return bool({"eq": value == low, "gt": value > low, "gte": value >= low,
+            "lt": value < low, "lte": value <= low}[op])  # fmt: skip
 
 
 @st.composite
@@ -771,7 +768,11 @@ def _created_filter(draw: st.DrawFn) -> tuple[str, str, Predicate | None]:
     ]
     if op == "between":
         low = widened[0][0] if isinstance(widened[0], tuple) else widened[0]
-        high = widened[1][1] if isinstance(widened[1], tuple) else widened[1]
+        high = (
+            widened[1][1] - timedelta(microseconds=1)
+            if isinstance(widened[1], tuple)
+            else widened[1]
+        )
         if low > high:
             return f"createdAt[{op}]", raw, None
     return f"createdAt[{op}]", raw, lambda r: _range_holds(op, r["created_at"], widened)
@@ -788,29 +789,27 @@ def _sort(draw: st.DrawFn) -> list[str] | None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=_rows(),
-    filters=st.lists(_filter(), max_size=3),
+    filters=st.lists(_filter(), max_size=3, unique_by=lambda flt: flt[0]),
     sort=_sort(),
     limit=st.integers(2, 6),
     include_deleted=st.booleans(),
 )
 async def test_lists_agree_with_a_python_oracle(
-    engine: AsyncEngine,
+    db: AsyncEngine,
     rows: list[dict[str, Any]],
     filters: list[tuple[str, str, Predicate | None]],
     sort: list[str] | None,
     limit: int,
     include_deleted: bool,
 ) -> None:
-    async with engine.begin() as conn:
+    async with db.begin() as conn:
         await conn.execute(delete(Item).where(Item.org == 99))
         if rows:
             await conn.execute(insert(Item), rows)
     params = [(param, raw) for param, raw, _ in filters] + [("limit", str(limit))]
     params += [("sort", ",".join(sort))] if sort else []
     params += [("includeDeleted", "true")] if include_deleted else []
-    names = [param for param, _, _ in filters]
-    refused = any(check is None for _, _, check in filters) or len(set(names)) < len(names)
-    if refused:
+    if any(check is None for _, _, check in filters):
         with pytest.raises(Invalid):
             parse_list_query(SPEC, params)
         return
@@ -821,5 +820,5 @@ async def test_lists_agree_with_a_python_oracle(
         and (include_deleted or row["deleted_at"] is None)
     ]
     expected = _oracle_order(kept, sort or ["-createdAt"])
-    assert await _walk_pages(engine, params, 99) == expected
-    assert await _walk_cursor(engine, params, 99) == expected
+    assert await _walk_pages(db, params, 99) == expected
+    assert await _walk_cursor(db, params, 99) == expected

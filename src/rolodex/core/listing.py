@@ -303,7 +303,8 @@ def _check_bounds(param: str, field: ListField, bounds: tuple[Any, ...]) -> None
     low, high = bounds
     if field.kind is FieldKind.DATETIME:
         low = _day_start(low) if _is_day(low) else low
-        high = _day_start(high) + timedelta(days=1) if _is_day(high) else high
+        # A bare upper date covers its whole day: its last microsecond.
+        high = _day_start(high) + timedelta(days=1, microseconds=-1) if _is_day(high) else high
     if low > high:
         raise Invalid.field(param, "the lower bound is after the upper bound")
 

@@ -1,0 +1,55 @@
+"""The CLI of DESIGN section 2, with its --json output, on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rolodex.cli.main import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_org_and_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    _run("db", "upgrade", "--database-url", url)
+    org = json.loads(_run("org", "create", "Acme", "--json", "--database-url", url))
+    assert set(org) == {"id", "name", "number"} and org["name"] == "Acme" and org["number"] == 1
+    key = json.loads(_run("key", "create", "--org", org["id"], "--scope", "admin", "--json",
+                          "--database-url", url))
+    assert set(key) == {"id", "key", "scope", "organization"}
+    assert key["key"].startswith("rdx_") and key["scope"] == "admin"
+    assert key["organization"] == org["id"]
+    plain = _run("key", "create", "--org", org["id"], "--database-url", url).strip()
+    assert plain.startswith("rdx_") and len(plain) > 40
+    assert "revoked" in _run("key", "revoke", key["id"], "--database-url", url)
+
+
+def test_errors_exit_nonzero(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    _run("db", "upgrade", "--database-url", url)
+    result = runner.invoke(app, ["key", "create", "--org", "00000000-0000-0000-0000-000000000000",
+                                 "--database-url", url])
+    assert result.exit_code == 1 and "not found" in result.output
+    result = runner.invoke(app, ["key", "create", "--org", "00000000-0000-0000-0000-000000000000",
+                                 "--scope", "root", "--database-url", url])
+    assert result.exit_code != 0
+
+
+def test_demo_is_stable(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    mp.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = _run("demo", "--clients", "20", "--database-url", url).strip()
+    second = _run("demo", "--clients", "20", "--database-url", url).strip()
+    assert first == second and first.startswith("rdx_")
