@@ -10,12 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy.engine import Connection
+from tests.conftest import backends, create_pg_database, drop_pg_database
 
 from rolodex.core import migrate
 from rolodex.core.db import create_engine
 from rolodex.core.models import Base
 from rolodex.settings import Settings
-from tests.conftest import backends, create_pg_database, drop_pg_database
 
 
 def _diff(connection: Connection) -> list[object]:

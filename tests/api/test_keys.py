@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 from sqlalchemy import select
+from tests.conftest import Tenant
 
 from rolodex.core.db import session_scope
 from rolodex.core.keys import service as keys_service
 from rolodex.core.keys.models import ApiKey
-from tests.conftest import Tenant
 
 
 async def test_key_is_stored_hashed(sessions: object, tenant: Tenant) -> None:

@@ -23,8 +23,11 @@ def test_org_and_keys(tmp_path: Path) -> None:
     _run("db", "upgrade", "--database-url", url)
     org = json.loads(_run("org", "create", "Acme", "--json", "--database-url", url))
     assert set(org) == {"id", "name", "number"} and org["name"] == "Acme" and org["number"] == 1
-    key = json.loads(_run("key", "create", "--org", org["id"], "--scope", "admin", "--json",
-                          "--database-url", url))
+    key = json.loads(
+        _run(
+            "key", "create", "--org", org["id"], "--scope", "admin", "--json", "--database-url", url
+        )
+    )
     assert set(key) == {"id", "key", "scope", "organization"}
     assert key["key"].startswith("rdx_") and key["scope"] == "admin"
     assert key["organization"] == org["id"]
@@ -36,11 +39,24 @@ def test_org_and_keys(tmp_path: Path) -> None:
 def test_errors_exit_nonzero(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     _run("db", "upgrade", "--database-url", url)
-    result = runner.invoke(app, ["key", "create", "--org", "00000000-0000-0000-0000-000000000000",
-                                 "--database-url", url])
+    result = runner.invoke(
+        app,
+        ["key", "create", "--org", "00000000-0000-0000-0000-000000000000", "--database-url", url],
+    )
     assert result.exit_code == 1 and "not found" in result.output
-    result = runner.invoke(app, ["key", "create", "--org", "00000000-0000-0000-0000-000000000000",
-                                 "--scope", "root", "--database-url", url])
+    result = runner.invoke(
+        app,
+        [
+            "key",
+            "create",
+            "--org",
+            "00000000-0000-0000-0000-000000000000",
+            "--scope",
+            "root",
+            "--database-url",
+            url,
+        ],
+    )
     assert result.exit_code != 0
 
 

@@ -12,8 +12,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rolodex import logs
 from rolodex.api import errors
+from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import RequestContextMiddleware
+from rolodex.api.ratelimit import RateLimit
 from rolodex.core.db import create_engine, session_factory
 from rolodex.settings import Settings, get_settings
 
@@ -38,6 +41,7 @@ log = logging.getLogger("rolodex")
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; `engine` lets tests share one engine across apps."""
     settings = settings or get_settings()
+    logs.install()
     owns_engine = engine is None
     engine = engine or create_engine(settings)
 
@@ -56,12 +60,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.rate_limit = RateLimit(settings)
     errors.install(app)
     app.include_router(service_router())
+    app.include_router(metrics_router())
     for router in native_routers():
         app.include_router(router, prefix=BASE_PATH)
     for router in dialect_routers():
         app.include_router(router)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core.errors import Forbidden, Unauthorized
@@ -35,10 +35,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def get_principal(request: Request, session: DbSession) -> Principal:
-    """The caller, from the Bearer API key."""
+async def get_principal(request: Request, response: Response, session: DbSession) -> Principal:
+    """The caller, from the Bearer API key; counts the request against the key's rate limit."""
     principal = await keys_service.authenticate(session, _bearer(request))
     request.state.principal = principal
+    response.headers.update(await request.app.state.rate_limit.hit(str(principal.key_id)))
     return principal
 
 

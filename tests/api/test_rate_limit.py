@@ -1,0 +1,26 @@
+"""A per-key rate limit with X-RateLimit-* headers and 429 + Retry-After."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.conftest import Tenant
+
+from rolodex.api.app import BASE_PATH, create_app
+from rolodex.settings import Settings
+
+
+async def test_limit_per_key(settings: Settings, engine: AsyncEngine, tenant: Tenant) -> None:
+    limited = settings.model_copy(update={"rate_limit_enabled": True, "rate_limit": "3/minute"})
+    app = create_app(limited, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://t{BASE_PATH}") as client:
+        answers = [await client.get("/clients", headers=tenant.headers("read")) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert answers[0].headers["X-RateLimit-Limit"] == "3"
+        assert answers[2].headers["X-RateLimit-Remaining"] == "0"
+        last = answers[3]
+        assert last.json()["error"] == "RATE_LIMITED" and int(last.headers["Retry-After"]) >= 1
+        # Another key has its own bucket.
+        other = await client.get("/clients", headers=tenant.headers("write"))
+        assert other.status_code == 200
