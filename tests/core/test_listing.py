@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import json
 import math
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -217,53 +217,53 @@ VISIBLE = {1, 2, 3, 4, 5, 6, 7, 9}
 # ---------------------------------------------------------------- databases
 
 
-@asynccontextmanager
-async def _postgres_database() -> AsyncIterator[str]:
-    """A fresh, uniquely named database, dropped afterwards."""
-    admin_url = make_url(PG_URL).set(drivername="postgresql+asyncpg")
-    name = f"listing_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+async def _admin(statement: str) -> None:
+    """One statement on the maintenance database, outside any transaction."""
+    admin = create_async_engine(
+        make_url(PG_URL).set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT"
+    )
     try:
         async with admin.connect() as conn:
-            # C collation: string order is code-point order, as in the Python oracle below.
-            await conn.execute(
-                text(f'CREATE DATABASE "{name}" TEMPLATE template0 LC_COLLATE "C" LC_CTYPE "C"')
-            )
-    except (OSError, DBAPIError) as exc:
-        await admin.dispose()
-        if os.environ.get("ROLODEX_REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL is unreachable: {exc}")
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+            await conn.execute(text(statement))
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
-
-
-@asynccontextmanager
-async def _database(backend: str, tmp: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp.mktemp('listing') / 'listing.db'}"
-    else:
-        async with _postgres_database() as url:
-            yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def db(
+def listing_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[AsyncEngine]:
-    async with _database(request.param, tmp_path_factory) as url:
-        db = create_async_engine(url)
-        try:
-            async with db.begin() as conn:
-                await conn.run_sync(Model.metadata.create_all)
-                await conn.execute(insert(Item), FIXED)
-            yield db
-        finally:
-            await db.dispose()
+) -> Iterator[str]:
+    """A fresh database per backend; PostgreSQL's is uniquely named and dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('listing') / 'listing.db'}"
+        return
+    name = f"listing_test_{uuid.uuid4().hex[:12]}"
+    # C collation: string order is code-point order, as in the Python oracle below.
+    create = f'CREATE DATABASE "{name}" TEMPLATE template0 LC_COLLATE "C" LC_CTYPE "C"'
+    try:
+        asyncio.run(_admin(create))
+    except (OSError, DBAPIError) as exc:
+        if os.environ.get("ROLODEX_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"PostgreSQL is unreachable: {exc}")
+    # A plain fixture with its own loop, so that the drop happens even when a run stops early.
+    try:
+        url = make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+async def db(listing_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(listing_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Model.metadata.create_all)
+            await conn.execute(insert(Item), FIXED)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 async def _list(
