@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from rolodex.dialects.summit import routes as summit
+
+ROUTERS: list[APIRouter] = [summit.router]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,11 @@ async def get(
     stmt = scoped(principal).where(Client.id == client_id)
     if for_update:
         stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def by_number(session: AsyncSession, principal: Principal, number: int) -> Client | None:
+    stmt = scoped(principal).where(Client.number == number)
     return (await session.scalars(stmt)).first()
 
 
@@ -86,6 +92,11 @@ def _search(q: str) -> Any:
     return Client.search_text.contains(q.lower(), autoescape=True)
 
 
+def _search_name_or_email(q: str) -> Any:
+    # search_text holds name and email too, so its trigram index narrows the rows first.
+    return and_(_search(q), listing.ilike_any((Client.name, Client.email), q))
+
+
 C = Client
 LIST_SPEC = ListSpec(
     fields={
@@ -103,13 +114,13 @@ LIST_SPEC = ListSpec(
             ListField("customPriceId", C.custom_price_id, FieldKind.STRING),
             ListField("creditLimit", C.credit_limit, FieldKind.DECIMAL, range=True, sort=True),
             ListField("usedLimit", C.used_limit, FieldKind.DECIMAL, range=True),
-            ListField("paymentTerms", C.payment_terms, FieldKind.INTEGER, range=True),
+            ListField("paymentTerms", C.payment_terms, FieldKind.INTEGER, range=True, sort=True),
             _enum("paymentType", C.payment_type, PaymentType),
             ListField("billingEmail", C.billing_email, FieldKind.STRING, case_insensitive=True),
             ListField("frameContract", C.frame_contract, FieldKind.BOOLEAN),
             ListField("selfInsurance", C.self_insurance, FieldKind.BOOLEAN),
-            ListField("email", C.email, FieldKind.STRING, case_insensitive=True),
-            ListField("phone", C.phone, FieldKind.STRING),
+            ListField("email", C.email, FieldKind.STRING, sort=True, case_insensitive=True),
+            ListField("phone", C.phone, FieldKind.STRING, sort=True),
             ListField("vatNumber", C.vat_number, FieldKind.STRING),
             ListField("street", C.street, FieldKind.STRING),
             ListField("postalCode", C.postal_code, FieldKind.STRING, sort=True),
@@ -139,12 +150,18 @@ LIST_SPEC = ListSpec(
     dynamic=_dynamic,
     deleted_column=C.deleted_at,
 )
+# The same fields, but `q` matches only name or email (a narrower search some fronts promise).
+NAME_OR_EMAIL_SPEC = replace(LIST_SPEC, search=_search_name_or_email)
 
 
 async def list_page(
-    session: AsyncSession, principal: Principal, query: listing.ListQuery
+    session: AsyncSession,
+    principal: Principal,
+    query: listing.ListQuery,
+    *,
+    spec: ListSpec = LIST_SPEC,
 ) -> listing.Page[Client]:
-    return await listing.fetch_page(session, scoped(principal), LIST_SPEC, query)
+    return await listing.fetch_page(session, scoped(principal), spec, query)
 
 
 async def count_with_type(session: AsyncSession, principal: Principal, type_id: UUID) -> int:

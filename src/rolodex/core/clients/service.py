@@ -20,6 +20,7 @@ from rolodex.core.principal import Principal
 from rolodex.core.validation import check_national_id, check_vat
 
 NUMBER_KIND = "client"
+MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
 # Defaults a replace (PUT) resets absent fields to; everything else absent becomes null.
 DEFAULTS: dict[str, Any] = {
     "kind": "COMPANY",
@@ -45,7 +46,7 @@ SEARCHED = (
 )
 
 
-def not_found(client_id: UUID | str) -> NotFound:
+def not_found(client_id: UUID | str | int) -> NotFound:
     return NotFound(f"Client {client_id} not found")
 
 
@@ -64,6 +65,16 @@ async def get(
     return client
 
 
+async def get_by_number(session: AsyncSession, principal: Principal, number: int) -> Client:
+    """One live client by its per-organization number."""
+    client = None
+    if 0 < number <= MAX_NUMBER:
+        client = await repository.by_number(session, principal, number)
+    if client is None or client.deleted_at is not None:
+        raise not_found(number)
+    return client
+
+
 async def get_by_external_id(
     session: AsyncSession, principal: Principal, external_id: str
 ) -> Client:
@@ -75,10 +86,14 @@ async def get_by_external_id(
 
 
 async def list_page(
-    session: AsyncSession, principal: Principal, query: listing.ListQuery
+    session: AsyncSession,
+    principal: Principal,
+    query: listing.ListQuery,
+    *,
+    spec: listing.ListSpec = repository.LIST_SPEC,
 ) -> listing.Page[Client]:
-    """A page of clients matching the query."""
-    return await repository.list_page(session, principal, query)
+    """A page of clients matching the query (parsed against `spec`, the one used here)."""
+    return await repository.list_page(session, principal, query, spec=spec)
 
 
 async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:

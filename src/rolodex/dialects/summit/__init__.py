@@ -1,0 +1,1 @@
+"""The Summit clients API (seeds/001) at /api/clients."""
