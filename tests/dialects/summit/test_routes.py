@@ -243,3 +243,14 @@ async def test_openapi_tag(raw_client: httpx.AsyncClient) -> None:
     assert operations["post", "/api/clients"]["requestBody"]["content"]["application/json"][
         "examples"
     ]
+
+
+async def test_document_email_placeholder_is_accepted_literally(summit: httpx.AsyncClient) -> None:
+    body = {"name": "Client Alpha", "email": "[email protected]"}
+    first = await summit.post("/api/clients", json=body)
+    assert first.status_code == 201, first.text
+    assert first.json()["email"] == "[email protected]"
+    again = await summit.post("/api/clients", json={"name": "Client Beta", "email": body["email"]})
+    assert again.status_code == 409
+    bad = await summit.post("/api/clients", json={"name": "X", "email": "not an email"})
+    assert bad.status_code == 400
