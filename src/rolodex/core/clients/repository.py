@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
 from rolodex.core.clients.models import Client
+from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.enums import (
     ClientKind,
     ClientStatus,
@@ -83,7 +84,15 @@ def custom_field_filter(name: str, key: str) -> ListField:
 
 
 def _search(q: str) -> Any:
-    return Client.search_text.contains(q.lower(), autoescape=True)
+    """`q` in the client's own search text, or in that of one of its contact persons."""
+    needle = q.lower()
+    linked = exists().where(
+        ContactLink.organization_id == Client.organization_id,
+        ContactLink.client_id == Client.id,
+        ContactPerson.id == ContactLink.contact_person_id,
+        ContactPerson.search_text.contains(needle, autoescape=True),
+    )
+    return or_(Client.search_text.contains(needle, autoescape=True), linked)
 
 
 C = Client
