@@ -137,6 +137,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", rolodex.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", rolodex.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

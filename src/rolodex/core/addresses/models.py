@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rolodex.core.clock import now
@@ -43,5 +43,7 @@ class Address(Base):
     is_invoice: Mapped[bool] = mapped_column(Boolean, default=False)
     is_visiting: Mapped[bool] = mapped_column(Boolean, default=False)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    # Lower-cased in Python: SQLite's LIKE and lower() only fold ASCII.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
 from rolodex.core.addresses.models import Address
-from rolodex.core.listing import FieldKind, ListField, ListSpec, ilike_any
+from rolodex.core.listing import FieldKind, ListField, ListSpec
 from rolodex.core.principal import Principal
 
 
@@ -54,16 +54,7 @@ async def delete_for_client(
 
 
 def _search(q: str) -> Any:
-    return ilike_any(
-        [
-            Address.label,
-            Address.street,
-            Address.street_and_number,
-            Address.postal_code,
-            Address.city,
-        ],
-        q,
-    )
+    return Address.search_text.contains(q.lower(), autoescape=True)
 
 
 A = Address

@@ -172,9 +172,23 @@ def _apply(address: Address, values: dict[str, Any], *, creating: bool) -> None:
     province, country = address.province_code, address.country
     if province and country and province.split("-", 1)[0] != country:
         raise Invalid.field("provinceCode", f"{province} is not in country {country}")
+    address.search_text = search_text(address)
     address.updated_at = now()
     if creating:
         address.created_at = address.updated_at
+
+
+def search_text(address: Address) -> str:
+    """What `q` matches: label, street, postal code and city, lower-cased."""
+    parts = (
+        address.label,
+        address.street,
+        address.street_and_number,
+        address.co_address,
+        address.postal_code,
+        address.city,
+    )
+    return " ".join(p for p in parts if p).lower()
 
 
 def _check_read_only(address: Address, data: AddressFields) -> None:
