@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
@@ -173,9 +174,15 @@ def _apply(address: Address, values: dict[str, Any], *, creating: bool) -> None:
     if province and country and province.split("-", 1)[0] != country:
         raise Invalid.field("provinceCode", f"{province} is not in country {country}")
     address.search_text = search_text(address)
-    address.updated_at = now()
+    if creating or _changed(address):
+        address.updated_at = now()
     if creating:
         address.created_at = address.updated_at
+
+
+def _changed(address: Address) -> bool:
+    """Whether any attribute got a new value (setting an equal value is not a change)."""
+    return any(attr.history.has_changes() for attr in inspect(address).attrs)
 
 
 def search_text(address: Address) -> str:

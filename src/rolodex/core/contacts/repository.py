@@ -16,7 +16,7 @@ from rolodex.core.clients.models import Client
 from rolodex.core.clock import now
 from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.enums import Gender
-from rolodex.core.errors import Conflict
+from rolodex.core.errors import Conflict, FieldIssue
 from rolodex.core.listing import FieldKind, ListField, ListSpec
 from rolodex.core.principal import Principal
 
@@ -284,7 +284,8 @@ async def flush(session: AsyncSession) -> None:
     except IntegrityError as exc:
         if "external_id" in str(exc.orig).lower():
             raise Conflict(
-                "A contact person with this externalId already exists in the organization"
+                "A contact person with this externalId already exists in the organization",
+                details=[FieldIssue("externalId", "already used by another contact person")],
             ) from None
         raise Conflict("The change conflicts with another record") from None
 

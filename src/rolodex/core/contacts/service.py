@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
@@ -403,9 +404,15 @@ def _apply(contact: ContactPerson, values: dict[str, Any], *, creating: bool) ->
     ):
         raise Invalid.field("personalNumber", problem)
     contact.search_text = search_text(contact)
-    contact.updated_at = now()
+    if creating or changed(contact):
+        contact.updated_at = now()
     if creating:
         contact.created_at = contact.updated_at
+
+
+def changed(record: object) -> bool:
+    """Whether any attribute got a new value (setting an equal value is not a change)."""
+    return any(attr.history.has_changes() for attr in inspect(record).attrs)
 
 
 def _derived_name(contact: ContactPerson) -> str:
