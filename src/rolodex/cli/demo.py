@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from faker import Faker
@@ -104,7 +105,48 @@ def sample_clients(count: int, *, seed: int = 0) -> list[ClientCreate]:
                     "tags": rng.sample(
                         ["vip", "key-account", "new", "north", "south"], rng.randint(0, 2)
                     ),
+                    "contactPersons": _sample_contacts(rng, fake, slug, seed + i),
+                    "addresses": [_sample_address(rng, fake, country)],
                 }
             )
         )
     return out
+
+
+JOB_TITLES = ["Owner", "CEO", "CFO", "Purchasing", "Site manager", "Accounts payable", "Sales"]
+
+
+def _sample_contacts(rng: random.Random, fake: Faker, slug: str, n: int) -> list[dict[str, Any]]:
+    """One to three people at the client; the first one is its main contact."""
+    people = []
+    for j in range(rng.randint(1, 3)):
+        female = rng.random() < 0.5
+        first = fake.first_name_female() if female else fake.first_name_male()
+        last = fake.last_name()
+        local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalnum() or ch == ".")
+        people.append(
+            {
+                "firstName": first[:255],
+                "lastName": last[:255],
+                "gender": "FEMALE" if female else "MALE",
+                "jobTitle": rng.choice(JOB_TITLES),
+                "email": f"{local or 'contact'}.{n}.{j}@{slug}.example.com",
+                "phone": f"+{rng.randint(30, 49)} {rng.randint(100, 999)} "
+                f"{rng.randint(10000, 99999)}",
+                "isMain": j == 0,
+            }
+        )
+    return people
+
+
+def _sample_address(rng: random.Random, fake: Faker, country: str) -> dict[str, Any]:
+    """A delivery (sometimes also invoice) address besides the client's own."""
+    return {
+        "label": rng.choice(["Warehouse", "Site office", "Head office", "Depot"]),
+        "streetAndNumber": fake.street_address()[:255],
+        "postalCode": fake.postcode()[:32],
+        "city": fake.city()[:255],
+        "country": country,
+        "isDelivery": True,
+        "isInvoice": rng.random() < 0.3,
+    }

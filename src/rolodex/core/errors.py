@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -80,3 +81,19 @@ class MovedPermanently(RolodexError):
     def __init__(self, message: str, *, location: str) -> None:
         super().__init__(message)
         self.location = location
+
+
+@contextmanager
+def under(prefix: str) -> Iterator[None]:
+    """Re-raise Invalid and Conflict from the block with their fields under `prefix`.
+
+    Nested writes use it so a 400 names the failing item: `contactPersons[1].email`.
+    """
+    try:
+        yield
+    except (Invalid, Conflict) as exc:
+        details = [FieldIssue(f"{prefix}.{d.field}", d.message) for d in exc.details]
+        if not details:
+            details = [FieldIssue(prefix, exc.message)]
+        message = "; ".join(f"{d.field}: {d.message}" for d in details)
+        raise type(exc)(message, details=details) from None

@@ -1,9 +1,21 @@
 """Imports every model module so `Base.metadata` knows every table (Alembic, tests)."""
 
+from rolodex.core.addresses.models import Address
 from rolodex.core.client_types.models import ClientType
 from rolodex.core.clients.models import Client
+from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.db import Base
 from rolodex.core.keys.models import ApiKey
 from rolodex.core.orgs.models import Counter, Organization
 
-__all__ = ["ApiKey", "Base", "Client", "ClientType", "Counter", "Organization"]
+__all__ = [
+    "Address",
+    "ApiKey",
+    "Base",
+    "Client",
+    "ClientType",
+    "ContactLink",
+    "ContactPerson",
+    "Counter",
+    "Organization",
+]

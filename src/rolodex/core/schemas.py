@@ -26,6 +26,22 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
+class ExternalIdRef(InputModel):
+    """One id of the record in another system."""
+
+    system: str = Field(
+        min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["sap"]
+    )
+    id: str = Field(min_length=1, max_length=255, examples=["4711"])
+
+
+class PointRead(OutputModel):
+    """A geographic position in degrees (WGS 84)."""
+
+    lng: float = Field(examples=[4.8952])
+    lat: float = Field(examples=[52.3702])
+
+
 class ListMeta(OutputModel):
     """Paging facts of a list answer."""
 

@@ -6,12 +6,13 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
 from rolodex.core.clients.models import Client
+from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.enums import (
     ClientKind,
     ClientStatus,
@@ -89,12 +90,21 @@ def custom_field_filter(name: str, key: str) -> ListField:
 
 
 def _search(q: str) -> Any:
-    return Client.search_text.contains(q.lower(), autoescape=True)
+    """`q` in the client's own search text, or in that of one of its contact persons."""
+    needle = q.lower()
+    linked = exists().where(
+        ContactLink.organization_id == Client.organization_id,
+        ContactLink.client_id == Client.id,
+        ContactPerson.id == ContactLink.contact_person_id,
+        ContactPerson.search_text.contains(needle, autoescape=True),
+    )
+    return or_(Client.search_text.contains(needle, autoescape=True), linked)
 
 
 def _search_name_or_email(q: str) -> Any:
     # search_text holds name and email too, so its trigram index narrows the rows first.
-    return and_(_search(q), listing.ilike_any((Client.name, Client.email), q))
+    narrowed = Client.search_text.contains(q.lower(), autoescape=True)
+    return and_(narrowed, listing.ilike_any((Client.name, Client.email), q))
 
 
 C = Client

@@ -7,8 +7,10 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
+from rolodex.core.addresses.schemas import AddressRead, ClientAddressIn
+from rolodex.core.contacts.schemas import ClientContactPersonIn, ContactPersonRead
 from rolodex.core.enums import ClientKind, ClientStatus, Creditworthiness, PartnerType, PaymentType
-from rolodex.core.schemas import InputModel, ListMeta, OutputModel
+from rolodex.core.schemas import ExternalIdRef, InputModel, ListMeta, OutputModel, PointRead
 from rolodex.core.validation import (
     CountryCode,
     Email,
@@ -66,13 +68,6 @@ EXAMPLE: dict[str, Any] = {
     "tags": ["vip"],
     "metadata": {"erpSystem": "sap"},
 }
-
-
-class ExternalIdRef(InputModel):
-    system: str = Field(
-        min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["sap"]
-    )
-    id: str = Field(min_length=1, max_length=255, examples=["4711"])
 
 
 class Reference(InputModel):
@@ -168,12 +163,19 @@ class ClientCreate(ClientFields):
     model_config = {"json_schema_extra": {"examples": [EXAMPLE]}}
 
     name: Name = Field(description="1..255 characters", examples=["Acme Construction Ltd"])
-    contact_persons: list[dict[str, Any]] | None = Field(
+    contact_persons: list[ClientContactPersonIn] | None = Field(
         default=None,
         max_length=100,
-        description='new contact persons, or {"id", "isMain"} links to existing ones',
+        description='new contact persons, or {"id", "isMain"} links to existing ones; at most '
+        "one main (the first one is main when none is marked); all created with the client or "
+        "nothing is; on PUT .../external-id/... the list replaces the client's contacts",
     )
-    addresses: list[dict[str, Any]] | None = Field(default=None, max_length=100)
+    addresses: list[ClientAddressIn] | None = Field(
+        default=None,
+        max_length=100,
+        description="more addresses besides the client's own (primary) address fields; on PUT "
+        ".../external-id/... the list replaces them (items with an `id` are kept)",
+    )
 
 
 class ClientUpdate(ClientFields):
@@ -183,11 +185,6 @@ class ClientUpdate(ClientFields):
 
     contact_persons: Any = Field(default=None, exclude=True, json_schema_extra={"readOnly": True})
     addresses: Any = Field(default=None, exclude=True, json_schema_extra={"readOnly": True})
-
-
-class PointRead(OutputModel):
-    lng: float
-    lat: float
 
 
 class ClientRead(OutputModel):
@@ -247,10 +244,13 @@ class ClientRead(OutputModel):
     version: int
     created_at: Timestamp
     updated_at: Timestamp
-    contact_persons: list[dict[str, Any]] | None = Field(
+    contact_persons: list[ContactPersonRead] | None = Field(
+        default=None,
+        description="embedded on a single GET (main first), and in lists with include=",
+    )
+    addresses: list[AddressRead] | None = Field(
         default=None, description="embedded on a single GET, and in lists with include="
     )
-    addresses: list[dict[str, Any]] | None = None
 
 
 class ClientList(OutputModel):

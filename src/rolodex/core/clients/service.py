@@ -10,10 +10,12 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
+from rolodex.core.addresses import service as addresses_service
 from rolodex.core.clients import repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import READ_ONLY, ClientCreate, ClientFields, ClientUpdate
 from rolodex.core.clock import format_timestamp, now
+from rolodex.core.contacts import service as contacts_service
 from rolodex.core.custom_fields import service as custom_fields_service
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed
 from rolodex.core.principal import Principal
@@ -105,6 +107,7 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     client.search_text = search_text(client)
     session.add(client)
     await repository.flush(session)
+    await _set_nested(session, principal, client, data, replace=False)
     return client
 
 
@@ -139,7 +142,27 @@ async def replace(
             full[key] = default
     await _apply(session, principal, client, full, creating=False)
     await repository.flush(session)
+    await _set_nested(session, principal, client, data, replace=True)
     return client
+
+
+async def _set_nested(
+    session: AsyncSession,
+    principal: Principal,
+    client: Client,
+    data: ClientCreate,
+    *,
+    replace: bool,
+) -> None:
+    """The body's contactPersons and addresses, when given (null or absent: left as they are)."""
+    if data.contact_persons is not None:
+        await contacts_service.set_for_client(
+            session, principal, client.id, data.contact_persons, replace=replace
+        )
+    if data.addresses is not None:
+        await addresses_service.set_for_client(
+            session, principal, client.id, data.addresses, replace=replace
+        )
 
 
 async def upsert_by_external_id(
@@ -170,6 +193,9 @@ async def delete(
     client = await get(session, principal, client_id, include_deleted=permanent, for_update=True)
     check_version(client, if_match)
     if permanent:
+        # The foreign keys cascade too; doing it here also deletes the contacts left orphaned.
+        await contacts_service.detach_client(session, principal, client.id)
+        await addresses_service.delete_for_client(session, principal, client.id)
         await session.delete(client)
         await session.flush()
         return client

@@ -1,0 +1,499 @@
+"""Contact person rules: create, link, unlink, update, read; the one-main-per-client invariant.
+
+Every change to a client's links first locks that client's row (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite runs one writer at a time anyway), then the contacts involved, in id order.
+So concurrent "make main" requests for one client run one after the other, and the partial
+unique index on (organization_id, client_id) WHERE is_main is the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rolodex.core import listing, numbers
+from rolodex.core.clients import repository as clients_repository
+from rolodex.core.clients.models import Client
+from rolodex.core.clock import format_timestamp, now
+from rolodex.core.contacts import repository
+from rolodex.core.contacts.models import ContactPerson
+from rolodex.core.contacts.schemas import (
+    READ_ONLY,
+    ClientContactPersonIn,
+    ContactPersonCreate,
+    ContactPersonFields,
+    ContactPersonUpdate,
+)
+from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed, under
+from rolodex.core.principal import Principal
+from rolodex.core.validation import check_national_id
+
+NUMBER_KIND = "contact_person"
+NOT_WRITTEN = {*READ_ONLY, "is_main"}
+SEARCHED = (
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "email2",
+    "phone",
+    "phone2",
+    "mobile",
+    "work_phone",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """A contact person as seen from one client (`client_id`, `is_main`)."""
+
+    contact: ContactPerson
+    client_id: UUID | None
+    is_main: bool | None
+    client_ids: list[UUID]
+
+
+def not_found(contact_id: UUID | str) -> NotFound:
+    return NotFound(f"Contact person {contact_id} not found")
+
+
+async def live_client(
+    session: AsyncSession, principal: Principal, client_id: UUID, *, for_update: bool = False
+) -> Client:
+    """The client in the URL: a soft-deleted one is a 404 like a missing one."""
+    client = await clients_repository.get(session, principal, client_id, for_update=for_update)
+    if client is None or client.deleted_at is not None:
+        raise NotFound(f"Client {client_id} not found")
+    return client
+
+
+# ---------------------------------------------------------------- reads
+
+
+async def get(session: AsyncSession, principal: Principal, contact_id: UUID) -> ContactView:
+    """One contact person linked to at least one live client (top level)."""
+    contact = await repository.get_visible(session, principal, contact_id)
+    if contact is None:
+        raise not_found(contact_id)
+    return (await _views(session, principal, [contact], None))[0]
+
+
+async def list_page(
+    session: AsyncSession, principal: Principal, query: listing.ListQuery
+) -> listing.Page[ContactView]:
+    """A page of the organization's contact persons, across clients."""
+    page = await repository.list_page(session, principal, query)
+    return _with_items(page, await _views(session, principal, page.items, None))
+
+
+async def get_for_client(
+    session: AsyncSession, principal: Principal, client_id: UUID, contact_id: UUID
+) -> ContactView:
+    """One contact person of a live client."""
+    await live_client(session, principal, client_id)
+    found = await repository.get_linked(session, principal, client_id, contact_id)
+    if found is None:
+        raise not_found(contact_id)
+    return (await _views(session, principal, [found[0]], client_id))[0]
+
+
+async def get_by_external_id_for_client(
+    session: AsyncSession, principal: Principal, client_id: UUID, external_id: str
+) -> ContactView:
+    """One contact person of a live client, by its externalId."""
+    await live_client(session, principal, client_id)
+    found = await repository.by_external_id_linked(session, principal, client_id, external_id)
+    if found is None:
+        raise NotFound(f"Contact person with externalId {external_id!r} not found")
+    return (await _views(session, principal, [found[0]], client_id))[0]
+
+
+async def list_for_client(
+    session: AsyncSession, principal: Principal, client_id: UUID, query: listing.ListQuery
+) -> listing.Page[ContactView]:
+    """A page of a live client's contact persons, the main one first by default."""
+    await live_client(session, principal, client_id)
+    page = await repository.list_for_client(session, principal, client_id, query)
+    return _with_items(page, await _views(session, principal, page.items, client_id))
+
+
+def _with_items(
+    page: listing.Page[ContactPerson], views: list[ContactView]
+) -> listing.Page[ContactView]:
+    return listing.Page(views, page.total, page.page, page.limit, page.page_count, page.next_cursor)
+
+
+async def _views(
+    session: AsyncSession,
+    principal: Principal,
+    contacts: Sequence[ContactPerson],
+    client_id: UUID | None,
+) -> list[ContactView]:
+    """Views of these contacts from `client_id` (None: from the client first linked)."""
+    links = await repository.links_of(session, principal, [c.id for c in contacts])
+    views = []
+    for contact in contacts:
+        mine = links[contact.id]
+        flags = dict(mine)
+        seen_from = client_id if client_id is not None else (mine[0][0] if mine else None)
+        views.append(
+            ContactView(
+                contact,
+                seen_from,
+                flags.get(seen_from) if seen_from is not None else None,
+                [cid for cid, _ in mine],
+            )
+        )
+    return views
+
+
+# ---------------------------------------------------------------- writes on one client
+
+
+async def create(
+    session: AsyncSession, principal: Principal, client_id: UUID, data: ContactPersonCreate
+) -> ContactView:
+    """Create a contact person linked to the client (main when asked, or when it is the first)."""
+    await live_client(session, principal, client_id, for_update=True)
+    contact = _new(principal)
+    _apply(contact, _values(data), creating=True)
+    contact.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+    contact.search_text = search_text(contact)
+    session.add(contact)
+    await repository.flush(session)
+    await _link(session, principal, client_id, contact.id, data.is_main, None)
+    return (await _views(session, principal, [contact], client_id))[0]
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    contact_id: UUID,
+    data: ContactPersonUpdate,
+    *,
+    if_match: int | None = None,
+) -> ContactView:
+    """Change the fields given (`null` clears one); `isMain` applies to this client's link."""
+    await live_client(session, principal, client_id, for_update=True)
+    found = await repository.get_linked(session, principal, client_id, contact_id, for_update=True)
+    if found is None:
+        raise not_found(contact_id)
+    contact, is_main = found
+    check_version(contact, if_match)
+    _check_read_only(contact, client_id, data)
+    values = _values(data)
+    if values:
+        _apply(contact, values, creating=False)
+        await repository.flush(session)
+    await _link(session, principal, client_id, contact.id, data.is_main, is_main)
+    return (await _views(session, principal, [contact], client_id))[0]
+
+
+async def link(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    contact_id: UUID,
+    is_main: bool | None,
+) -> tuple[ContactView, bool]:
+    """Link an existing contact person of the organization to the client; True when new."""
+    await live_client(session, principal, client_id, for_update=True)
+    contact = await repository.get(session, principal, contact_id, for_update=True)
+    if contact is None:
+        raise not_found(contact_id)
+    current = await repository.link_flag(session, principal, client_id, contact_id)
+    created = await _link(session, principal, client_id, contact_id, is_main, current)
+    return (await _views(session, principal, [contact], client_id))[0], created
+
+
+async def unlink(
+    session: AsyncSession, principal: Principal, client_id: UUID, contact_id: UUID
+) -> ContactView:
+    """Remove the contact from the client; deleted when no client is left. Answers it as it was."""
+    await live_client(session, principal, client_id, for_update=True)
+    found = await repository.get_linked(session, principal, client_id, contact_id, for_update=True)
+    if found is None:
+        raise not_found(contact_id)
+    before = (await _views(session, principal, [found[0]], client_id))[0]
+    await repository.delete_links(session, principal, client_id, [contact_id])
+    if found[1]:
+        # The next contact in the client's list takes over as the main one.
+        await repository.set_main(
+            session,
+            principal,
+            client_id,
+            await repository.first_linked(session, principal, client_id),
+        )
+    await repository.delete_orphans(session, principal, [contact_id])
+    return before
+
+
+async def _link(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    contact_id: UUID,
+    want_main: bool | None,
+    current: bool | None,
+) -> bool:
+    """Create or adjust one link (the client is locked); True when it was created."""
+    if current is None:
+        main = await repository.main_of(session, principal, client_id)
+        # The first contact of a client without a main one becomes its main contact.
+        make_main = want_main is True or main is None
+        if make_main and main is not None:
+            await repository.set_main(session, principal, client_id, None)
+        await repository.insert_link(session, principal, client_id, contact_id, make_main)
+        return True
+    if want_main is True and not current:
+        await repository.set_main(session, principal, client_id, contact_id)
+    elif want_main is False and current:
+        await repository.set_main(session, principal, client_id, None)
+    return False
+
+
+# ---------------------------------------------------------------- a client body's list
+
+
+async def set_for_client(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    items: Sequence[ClientContactPersonIn],
+    *,
+    replace: bool,
+) -> None:
+    """A client body's `contactPersons`: new ones created, `{"id"}` ones linked (and updated).
+
+    With `replace`, the client ends up linked to exactly these; contacts it loses and that
+    no other client has are deleted. The caller holds the client (new, or locked).
+    """
+    _check_items(items)
+    current = await repository.link_state(session, principal, client_id) if replace else {}
+    wanted = {item.id for item in items if item.id is not None}
+    locked = await repository.lock_many(session, principal, wanted | set(current))
+    fresh = sum(1 for item in items if item.id is None)
+    reserved = iter(
+        await numbers.next_numbers(session, principal.organization_id, NUMBER_KIND, fresh)
+        if fresh
+        else ()
+    )
+    chosen: list[UUID] = []
+    for index, item in enumerate(items):
+        with under(f"contactPersons[{index}]"):
+            chosen.append(await _item(session, principal, item, locked, reserved))
+    gone = set(current) - set(chosen)
+    if gone:
+        await repository.delete_links(session, principal, client_id, gone)
+    for contact_id in chosen:
+        if contact_id not in current:
+            await repository.insert_link(session, principal, client_id, contact_id, False)
+    await repository.set_main(session, principal, client_id, _pick_main(items, chosen, current))
+    await repository.delete_orphans(session, principal, gone)
+
+
+async def _item(
+    session: AsyncSession,
+    principal: Principal,
+    item: ClientContactPersonIn,
+    locked: dict[UUID, ContactPerson],
+    reserved: Any,
+) -> UUID:
+    """One item of `contactPersons`: the id of the contact it names or creates."""
+    values = _values(item)
+    if item.id is not None:
+        contact = locked.get(item.id)
+        if contact is None:
+            raise Invalid.field("id", f"no contact person {item.id} in this organization")
+        if values:
+            _apply(contact, values, creating=False)
+            await repository.flush(session)
+        return contact.id
+    contact = _new(principal)
+    _apply(contact, values, creating=True)
+    contact.number = next(reserved)
+    contact.search_text = search_text(contact)
+    session.add(contact)
+    await repository.flush(session)
+    return contact.id
+
+
+def _check_items(items: Sequence[ClientContactPersonIn]) -> None:
+    """At most one main, and no contact listed twice."""
+    mains = [index for index, item in enumerate(items) if item.is_main]
+    if len(mains) > 1:
+        raise Invalid.field(
+            f"contactPersons[{mains[1]}].isMain", "only one contact person can be the main one"
+        )
+    seen: set[UUID] = set()
+    for index, item in enumerate(items):
+        if item.id is not None:
+            if item.id in seen:
+                raise Invalid.field(f"contactPersons[{index}].id", "listed twice")
+            seen.add(item.id)
+
+
+def _pick_main(
+    items: Sequence[ClientContactPersonIn], chosen: list[UUID], current: dict[UUID, bool]
+) -> UUID | None:
+    """The one asked for; else the current main if it stays; else the first one."""
+    for item, contact_id in zip(items, chosen, strict=True):
+        if item.is_main:
+            return contact_id
+    willing = [cid for item, cid in zip(items, chosen, strict=True) if item.is_main is not False]
+    kept = [cid for cid, is_main in current.items() if is_main and cid in willing]
+    if kept:
+        return kept[0]
+    if willing:
+        return willing[0]
+    return chosen[0] if chosen else None
+
+
+async def detach_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
+    """Unlink every contact from a client being purged; delete those left with no client."""
+    current = await repository.link_state(session, principal, client_id)
+    await repository.lock_many(session, principal, current.keys())
+    await repository.delete_links(session, principal, client_id)
+    await repository.delete_orphans(session, principal, current.keys())
+
+
+# ---------------------------------------------------------------- fields
+
+
+def _new(principal: Principal) -> ContactPerson:
+    return ContactPerson(
+        organization_id=principal.organization_id, tags=[], meta={}, external_ids=[]
+    )
+
+
+def _values(data: ContactPersonFields) -> dict[str, Any]:
+    return {k: v for k, v in data.given().items() if k not in NOT_WRITTEN and k != "id"}
+
+
+def _apply(contact: ContactPerson, values: dict[str, Any], *, creating: bool) -> None:
+    """Set the given values, derive the name when needed, check the rules that span fields."""
+    derived_before = _derived_name(contact) if not creating else None
+    for key, value in values.items():
+        if key == "name":
+            continue
+        if key == "metadata":
+            contact.meta = value if value is not None else {}
+        elif key == "tags":
+            contact.tags = value if value is not None else []
+        elif key == "external_ids":
+            contact.external_ids = [ref.model_dump(mode="json") for ref in value or []]
+        else:
+            setattr(contact, key, value.value if isinstance(value, Enum) else value)
+    renamed = "first_name" in values or "last_name" in values
+    if values.get("name"):
+        contact.name = values["name"]
+    elif "name" in values or creating or (renamed and contact.name == derived_before):
+        # No name given (or cleared), or the name was derived: derive it again.
+        contact.name = _derived_name(contact)
+    if not contact.name:
+        raise Invalid.field("name", "is required when firstName and lastName are empty")
+    if contact.personal_number and (
+        problem := check_national_id(contact.personal_number, contact.country)
+    ):
+        raise Invalid.field("personalNumber", problem)
+    contact.search_text = search_text(contact)
+    if creating or changed(contact):
+        contact.updated_at = now()
+    if creating:
+        contact.created_at = contact.updated_at
+
+
+def changed(record: object) -> bool:
+    """Whether any attribute got a new value (setting an equal value is not a change)."""
+    return any(attr.history.has_changes() for attr in inspect(record).attrs)
+
+
+def _derived_name(contact: ContactPerson) -> str:
+    full = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+    return full[:255].strip()
+
+
+def search_text(contact: ContactPerson) -> str:
+    """What `q` matches: names, emails, phones, externalId and number, lower-cased."""
+    parts = [getattr(contact, name) for name in SEARCHED]
+    parts += [contact.external_id, str(contact.number) if contact.number else None]
+    return " ".join(p for p in parts if p).lower()
+
+
+def check_version(contact: ContactPerson, if_match: int | None) -> None:
+    """412 when the caller's If-Match version is not the current one."""
+    if if_match is not None and if_match != contact.version:
+        raise PreconditionFailed(
+            f"Contact person {contact.id} is at version {contact.version}, not {if_match}"
+        )
+
+
+def _check_read_only(contact: ContactPerson, client_id: UUID, data: ContactPersonFields) -> None:
+    """Read-only fields may be sent back unchanged; a changed one is a 400 (clientIds aside)."""
+    current = {
+        "id": str(contact.id),
+        "number": str(contact.number),
+        "client_id": str(client_id),
+        "version": str(contact.version),
+        "created_at": format_timestamp(contact.created_at),
+        "updated_at": format_timestamp(contact.updated_at),
+    }
+    issues = [
+        FieldIssue(_camel(name), "read-only field")
+        for name, value in current.items()
+        if name in data.model_fields_set
+        and getattr(data, name) is not None
+        and str(getattr(data, name)) != value
+    ]
+    if issues:
+        raise Invalid("Read-only fields cannot be changed", details=issues)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def to_read(view: ContactView) -> dict[str, Any]:
+    """The contact person as the API shows it (camelCase keys)."""
+    contact = view.contact
+    return {
+        "id": contact.id,
+        "number": contact.number,
+        "name": contact.name,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "jobTitle": contact.job_title,
+        "department": contact.department,
+        "email": contact.email,
+        "email2": contact.email2,
+        "phone": contact.phone,
+        "phone2": contact.phone2,
+        "mobile": contact.mobile,
+        "fax": contact.fax,
+        "workPhone": contact.work_phone,
+        "gender": contact.gender,
+        "salutation": contact.salutation,
+        "street": contact.street,
+        "postalCode": contact.postal_code,
+        "city": contact.city,
+        "country": contact.country,
+        "personalNumber": contact.personal_number,
+        "isMain": view.is_main,
+        "externalId": contact.external_id,
+        "externalIds": contact.external_ids,
+        "clientId": view.client_id,
+        "clientIds": view.client_ids,
+        "tags": contact.tags,
+        "metadata": contact.meta,
+        "version": contact.version,
+        "createdAt": contact.created_at,
+        "updatedAt": contact.updated_at,
+    }
