@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from rolodex.api.routes import clients
+from rolodex.api.routes import clients, events, webhooks
 
-ROUTERS: list[APIRouter] = [clients.router]
+ROUTERS: list[APIRouter] = [clients.router, events.router, webhooks.router]
