@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from typing import Annotated
@@ -10,6 +11,7 @@ from uuid import UUID
 
 import typer
 
+from rolodex import logs
 from rolodex.cli import demo as demo_data
 from rolodex.cli.common import DatabaseUrl, JsonFlag, print_json, run, settings_for, transaction
 from rolodex.core import migrate
@@ -67,6 +69,10 @@ def worker(
 ) -> None:
     """Deliver webhooks (and apply the event retention) until stopped, beside `serve`."""
     settings = settings_for(database_url)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logs.install()
     attempts = asyncio.run(_work(settings, once))
     if once:
         typer.echo(f"attempted={attempts}")
