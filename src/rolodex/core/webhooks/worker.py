@@ -319,7 +319,7 @@ class Worker:
                 "POST", claim.url, content=claim.body, headers=headers
             ) as r:
                 code = r.status_code
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to send (bad URL, TLS, reset) is a failed attempt
             return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:1000], took())
         ok = 200 <= code < 300
         return Outcome(ok, code, None if ok else f"HTTP {code}", took())
