@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tests.conftest import Tenant
 from tests.factories import client_body
@@ -385,9 +384,4 @@ def test_cli_worker_once(tmp_path: Path) -> None:
     assert runner.invoke(cli_app, ["db", "upgrade", "--database-url", url]).exit_code == 0
     result = runner.invoke(cli_app, ["worker", "--once", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert json.dumps(result.output.strip()) == '"attempted=0"'
-
-
-async def count_events(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Event)) or 0)
+    assert "attempted=0" in result.output.splitlines()
