@@ -253,6 +253,11 @@ class TestHistory:
         assert entries[3]["occurredAt"] == made["createdAt"]
         paged = (await api.get(f"{url}/history", params={"limit": 1})).json()
         assert len(paged["data"]) == 1 and paged["meta"]["total"] == 4
+        cursor = paged["meta"]["nextCursor"]
+        nxt = (await api.get(f"{url}/history", params={"limit": 2, "cursor": cursor})).json()
+        assert [e["sequence"] for e in nxt["data"]] == [3, 2]
+        only = (await api.get(f"{url}/history", params={"type": "client.updated"})).json()
+        assert [e["type"] for e in only["data"]] == ["client.updated"] * 2
 
     async def test_unknown_and_foreign_clients_are_404(
         self, api: httpx.AsyncClient, other_tenant: Tenant

@@ -68,7 +68,15 @@ HISTORY_SPEC = ListSpec(
     fields={
         f.name: f
         for f in [
-            ListField("sequence", Event.sequence, FieldKind.INTEGER, range=True, sort=True),
+            # NULL only inside the writing transaction, never in what scoped() reads.
+            ListField(
+                "sequence",
+                Event.sequence,
+                FieldKind.INTEGER,
+                range=True,
+                sort=True,
+                nullable=False,
+            ),
             ListField(
                 "occurredAt",
                 Event.occurred_at,
