@@ -97,7 +97,8 @@ async def database_url(
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, rate_limit_enabled=False)
+    # Tests drive the webhook worker themselves (run_once), never in the background.
+    return Settings(database_url=database_url, rate_limit_enabled=False, run_worker=False)
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
     webhook_deny_private: bool = False
-    event_retention_days: int | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    event_retention_days: int | None = Field(default=None, ge=1, description="None: forever")
+    run_worker: bool = Field(default=True, description="deliver webhooks inside `serve`")
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
 from rolodex.core.db import create_engine, session_factory
+from rolodex.core.webhooks.worker import Worker
 from rolodex.settings import Settings, get_settings
 
 BASE_PATH = "/master-data/v1/client-management"
@@ -47,7 +50,21 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if settings.run_worker:
+            # Each server process delivers webhooks too; SKIP LOCKED keeps them apart.
+            worker = Worker(app.state.sessions, settings)
+            task = asyncio.create_task(worker.run_forever(stop), name="rolodex-webhooks")
         yield
+        if task is not None:
+            stop.set()
+            try:
+                await asyncio.wait_for(task, settings.webhook_timeout_seconds + 5)
+            except TimeoutError:  # a delivery hangs: its lease lets another worker retry it
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if owns_engine:
             await engine.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -11,6 +12,7 @@ from fastapi import Request, Response
 from rolodex.core import listing
 from rolodex.core.errors import Invalid, PreconditionFailed
 
+_SPACED_OFFSET = re.compile(r"([T ][0-9:.]+) ([0-9]{2}:?[0-9]{2})$")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
@@ -63,6 +65,21 @@ def bool_param(request: Request, name: str) -> bool:
     if raw.lower() in ("false", "0"):
         return False
     raise Invalid.field(name, "must be true or false")
+
+
+def timestamp_param(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 timestamp (UTC when it has no zone; a bare date is its midnight UTC)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        # An unencoded `+` in a query string arrives as a space.
+        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", raw.strip()))
+    except ValueError:
+        raise Invalid.field(name, "not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def only_params(request: Request, allowed: Collection[str]) -> None:

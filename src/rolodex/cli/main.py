@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import signal
 from typing import Annotated
 from uuid import UUID
 
 import typer
 
+from rolodex import logs
 from rolodex.cli import demo as demo_data
 from rolodex.cli.common import DatabaseUrl, JsonFlag, print_json, run, settings_for, transaction
 from rolodex.core import migrate
+from rolodex.core.db import create_engine, session_factory
 from rolodex.core.keys import service as keys_service
 from rolodex.core.orgs import service as orgs_service
+from rolodex.core.webhooks.worker import Worker
+from rolodex.settings import Settings
 
 app = typer.Typer(help="Rolodex: client master data over HTTP.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
@@ -53,6 +60,38 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+
+
+@app.command()
+def worker(
+    database_url: DatabaseUrl = None,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+) -> None:
+    """Deliver webhooks (and apply the event retention) until stopped, beside `serve`."""
+    settings = settings_for(database_url)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logs.install()
+    attempts = asyncio.run(_work(settings, once))
+    if once:
+        typer.echo(f"attempted={attempts}")
+
+
+async def _work(settings: Settings, once: bool) -> int:
+    engine = create_engine(settings)
+    try:
+        async with Worker(session_factory(engine), settings) as delivery_worker:
+            if once:
+                return await delivery_worker.run_once()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await delivery_worker.run_forever(stop)
+            return 0
+    finally:
+        await engine.dispose()
 
 
 @org_app.command("create")

@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from rolodex.api.routes import addresses, clients, contacts
+from rolodex.api.routes import addresses, clients, contacts, events, webhooks
 
-ROUTERS: list[APIRouter] = [clients.router, contacts.router, addresses.router]
+ROUTERS: list[APIRouter] = [
+    clients.router,
+    contacts.router,
+    addresses.router,
+    events.router,
+    webhooks.router,
+]

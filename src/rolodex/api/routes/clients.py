@@ -9,13 +9,25 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from rolodex.api.deps import DbSession, ReadScope, WriteScope
 from rolodex.api.errors import error_docs
-from rolodex.api.http import bool_param, if_match, include_option, list_query, only_params, set_etag
+from rolodex.api.http import (
+    bool_param,
+    if_match,
+    include_option,
+    list_query,
+    only_params,
+    page_meta,
+    set_etag,
+    timestamp_param,
+)
 from rolodex.core.clients import embeds
 from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import EXAMPLE, ClientCreate, ClientList, ClientRead, ClientUpdate
 from rolodex.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from rolodex.core.events import repository as events_repository
+from rolodex.core.events import service as events_service
+from rolodex.core.events.schemas import HistoryList
 from rolodex.core.principal import Principal, Scope
 
 router = APIRouter(prefix="/clients", tags=["clients"])
@@ -146,14 +158,43 @@ async def get_client(
     session: DbSession,
     response: Response,
     includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
+    asOf: Annotated[  # noqa: N803
+        str | None,
+        Query(
+            description="a past moment (ISO 8601): the client as it was then, from its history "
+            "(contactPersons and addresses are not included)",
+            examples=["2024-05-01T12:00:00.000Z"],
+        ),
+    ] = None,
 ) -> Any:
-    """One client, with its contact persons (main first) and addresses."""
-    only_params(request, ("includeDeleted",))
+    """One client, with its contact persons (main first) and addresses; or as it was at asOf."""
+    only_params(request, ("includeDeleted", "asOf"))
+    include_deleted = bool_param(request, "includeDeleted")
+    moment = timestamp_param(request, "asOf")
+    if moment is not None:
+        past = await clients_service.get_as_of(
+            session, principal, client_id, moment, include_deleted=include_deleted
+        )
+        set_etag(response, past["version"])
+        return past
     client = await clients_service.get(
-        session, principal, client_id, include_deleted=bool_param(request, "includeDeleted")
+        session, principal, client_id, include_deleted=include_deleted
     )
     set_etag(response, client.version)
     return await _one(session, principal, client)
+
+
+@router.get("/{client_id}/history", response_model=HistoryList, responses=error_docs(NotFound))
+async def client_history(
+    client_id: ClientId, request: Request, principal: ReadScope, session: DbSession
+) -> Any:
+    """The client's changes, newest first: who, when, and each field's before and after."""
+    query = list_query(request, events_repository.HISTORY_SPEC)
+    page = await clients_service.history(session, principal, client_id, query)
+    return {
+        "data": [events_service.history_entry(event) for event in page.items],
+        "meta": page_meta(page),
+    }
 
 
 @router.patch(

@@ -1,4 +1,8 @@
-"""Client rules: create, read, list, update, soft delete, restore, purge, upsert."""
+"""Client rules: create, read, list, update, soft delete, restore, purge, upsert.
+
+Every write records exactly one event (client.created, .updated, .deleted, .restored, .purged)
+in the caller's transaction, so the native API, the dialects and the CLI all emit them.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,27 @@ from rolodex.core import listing, numbers
 from rolodex.core.addresses import service as addresses_service
 from rolodex.core.clients import repository
 from rolodex.core.clients.models import Client
-from rolodex.core.clients.schemas import READ_ONLY, ClientCreate, ClientFields, ClientUpdate
+from rolodex.core.clients.schemas import (
+    READ_ONLY,
+    ClientCreate,
+    ClientFields,
+    ClientRead,
+    ClientUpdate,
+)
 from rolodex.core.clock import format_timestamp, now
 from rolodex.core.contacts import service as contacts_service
 from rolodex.core.custom_fields import service as custom_fields_service
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed
+from rolodex.core.events import service as events_service
+from rolodex.core.events.models import Event
 from rolodex.core.principal import Principal
 from rolodex.core.validation import check_national_id, check_vat
 
 NUMBER_KIND = "client"
 MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
+EVENT_KIND = "client"
+# Embedded lists are other records with their own events; a client event carries its own fields.
+EMBEDDED = ("contact_persons", "addresses")
 # Defaults a replace (PUT) resets absent fields to; everything else absent becomes null.
 DEFAULTS: dict[str, Any] = {
     "kind": "COMPANY",
@@ -108,6 +123,7 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     session.add(client)
     await repository.flush(session)
     await _set_nested(session, principal, client, data, replace=False)
+    await _record(session, principal, "client.created", client)
     return client
 
 
@@ -123,9 +139,11 @@ async def update(
     client = await get(session, principal, client_id, for_update=True)
     check_version(client, if_match)
     check_read_only(client, data)
+    before = snapshot(client)
     values = _values(data, exclude=("contact_persons", "addresses"))
     await _apply(session, principal, client, values, creating=False)
     await repository.flush(session)
+    await _record(session, principal, "client.updated", client, previous=before)
     return client
 
 
@@ -133,6 +151,7 @@ async def replace(
     session: AsyncSession, principal: Principal, client: Client, data: ClientCreate
 ) -> Client:
     """Replace every field: those the body leaves out go back to their defaults or null."""
+    before = snapshot(client)
     values = _values(data, exclude=("contact_persons", "addresses"))
     writable = set(ClientFields.model_fields) - set(READ_ONLY)
     full = {name: None for name in writable} | values
@@ -143,6 +162,7 @@ async def replace(
     await _apply(session, principal, client, full, creating=False)
     await repository.flush(session)
     await _set_nested(session, principal, client, data, replace=True)
+    await _record(session, principal, "client.updated", client, previous=before)
     return client
 
 
@@ -193,14 +213,18 @@ async def delete(
     client = await get(session, principal, client_id, include_deleted=permanent, for_update=True)
     check_version(client, if_match)
     if permanent:
+        # The event keeps the client's last state; the events outlive the row.
+        await events_service.record(session, principal, "client.purged", snapshot(client))
         # The foreign keys cascade too; doing it here also deletes the contacts left orphaned.
         await contacts_service.detach_client(session, principal, client.id)
         await addresses_service.delete_for_client(session, principal, client.id)
         await session.delete(client)
         await session.flush()
         return client
+    before = snapshot(client)
     client.deleted_at = client.updated_at = now()
     await repository.flush(session)
+    await _record(session, principal, "client.deleted", client, previous=before)
     return client
 
 
@@ -208,10 +232,59 @@ async def restore(session: AsyncSession, principal: Principal, client_id: UUID) 
     """Undo a soft delete; a live client is answered unchanged."""
     client = await get(session, principal, client_id, include_deleted=True, for_update=True)
     if client.deleted_at is not None:
+        before = snapshot(client)
         client.deleted_at = None
         client.updated_at = now()
         await repository.flush(session)
+        await _record(session, principal, "client.restored", client, previous=before)
     return client
+
+
+async def get_as_of(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    moment: datetime,
+    *,
+    include_deleted: bool = False,
+) -> dict[str, Any]:
+    """The client as it was at `moment` (its last event then), as the API showed it."""
+    event = await events_service.latest_at(session, principal, EVENT_KIND, client_id, moment)
+    if event is None or event.type == "client.purged":
+        raise not_found(client_id)
+    if event.type == "client.deleted" and not include_deleted:
+        raise not_found(client_id)
+    return dict(event.data["object"])
+
+
+async def history(
+    session: AsyncSession, principal: Principal, client_id: UUID, query: listing.ListQuery
+) -> listing.Page[Event]:
+    """A page of the client's changes, newest first (also for deleted and purged clients)."""
+    page = await events_service.history(session, principal, EVENT_KIND, client_id, query)
+    if not page.items and not await events_service.any_for(
+        session, principal, EVENT_KIND, client_id
+    ):
+        await get(session, principal, client_id, include_deleted=True)  # 404 when unknown
+    return page
+
+
+def snapshot(client: Client) -> dict[str, Any]:
+    """The client as its events carry it: the API's view, without the embedded lists."""
+    return events_service.snapshot(ClientRead, to_read(client), exclude=EMBEDDED)
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    client: Client,
+    *,
+    previous: dict[str, Any] | None = None,
+) -> None:
+    await events_service.record(
+        session, principal, event_type, snapshot(client), previous=previous, at=client.updated_at
+    )
 
 
 def check_version(client: Client, if_match: int | None) -> None:

@@ -1,0 +1,1 @@
+"""The change feed: an outbox of events written in the same transaction as each change."""

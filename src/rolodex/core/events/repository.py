@@ -1,0 +1,177 @@
+"""Event queries. Reads start from `scoped(principal)`; the worker's reads name the organization."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Select, delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from rolodex.core import listing
+from rolodex.core.events.catalog import EVENT_TYPES
+from rolodex.core.events.models import Event
+from rolodex.core.listing import FieldKind, ListField, ListSpec
+from rolodex.core.orgs.models import Counter, Organization
+from rolodex.core.principal import Principal
+
+COUNTER_KIND = "event"
+
+
+def scoped(principal: Principal) -> Select[Event]:
+    """The one place events are filtered by tenant; committed events only."""
+    return select(Event).where(
+        Event.organization_id == principal.organization_id, Event.sequence.is_not(None)
+    )
+
+
+async def feed(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    after: int,
+    types: Collection[str] | None,
+    limit: int,
+) -> Sequence[Event]:
+    stmt = scoped(principal).where(Event.sequence > after)
+    if types is not None:
+        stmt = stmt.where(Event.type.in_(sorted(types)))
+    return (await session.scalars(stmt.order_by(Event.sequence).limit(limit))).all()
+
+
+def _subject(principal: Principal, kind: str, subject_id: UUID) -> Select[Event]:
+    return scoped(principal).where(Event.subject_kind == kind, Event.subject_id == subject_id)
+
+
+async def latest_at(
+    session: AsyncSession, principal: Principal, kind: str, subject_id: UUID, moment: datetime
+) -> Event | None:
+    stmt = (
+        _subject(principal, kind, subject_id)
+        .where(Event.occurred_at <= moment)
+        .order_by(Event.sequence.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def any_for(session: AsyncSession, principal: Principal, kind: str, subject_id: UUID) -> bool:
+    stmt = select(exists(_subject(principal, kind, subject_id)))
+    return bool(await session.scalar(stmt))
+
+
+HISTORY_SPEC = ListSpec(
+    fields={
+        f.name: f
+        for f in [
+            # NULL only inside the writing transaction, never in what scoped() reads.
+            ListField(
+                "sequence",
+                Event.sequence,
+                FieldKind.INTEGER,
+                range=True,
+                sort=True,
+                nullable=False,
+            ),
+            ListField(
+                "occurredAt",
+                Event.occurred_at,
+                FieldKind.DATETIME,
+                range=True,
+                sort=True,
+                nullable=False,
+            ),
+            ListField("type", Event.type, FieldKind.ENUM, enum_values=EVENT_TYPES, nullable=False),
+        ]
+    },
+    id_column=Event.id,
+    default_sort=("-sequence",),
+    updated_column_name=None,
+)
+
+
+async def history_page(
+    session: AsyncSession,
+    principal: Principal,
+    kind: str,
+    subject_id: UUID,
+    query: listing.ListQuery,
+) -> listing.Page[Event]:
+    stmt = _subject(principal, kind, subject_id)
+    return await listing.fetch_page(session, stmt, HISTORY_SPEC, query)
+
+
+def reserve_sequences(session: Session, organization_id: UUID, count: int) -> int:
+    """Bump the organization's event counter by `count` in the caller's transaction.
+
+    The counter row stays locked until that transaction ends, so the next writer of the same
+    organization gets its sequences only after this one committed: sequence order is commit
+    order. Synchronous: it runs inside the Session's before_commit hook. Answers the last value.
+    """
+    stmt = (
+        update(Counter)
+        .where(Counter.organization_id == organization_id, Counter.kind == COUNTER_KIND)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    )
+    value = session.execute(stmt).scalar_one_or_none()
+    if value is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
+        session.execute(insert(Counter).values(row).on_conflict_do_nothing())
+        value = session.execute(stmt).scalar_one()
+    return int(value)
+
+
+# ---------------------------------------------------------------- worker (no principal)
+
+
+async def after_sequence(
+    session: AsyncSession, organization_id: UUID, after: int, limit: int
+) -> Sequence[Event]:
+    """Committed events of one organization after `after`, in order (the webhook fan-out)."""
+    stmt = (
+        select(Event)
+        .where(Event.organization_id == organization_id, Event.sequence > after)
+        .order_by(Event.sequence)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def by_ids(session: AsyncSession, ids: Collection[UUID]) -> dict[UUID, Event]:
+    if not ids:
+        return {}
+    found = await session.scalars(select(Event).where(Event.id.in_(list(ids))))
+    return {event.id: event for event in found}
+
+
+async def last_sequence(session: AsyncSession, organization_id: UUID) -> int:
+    stmt = select(Counter.value).where(
+        Counter.organization_id == organization_id, Counter.kind == COUNTER_KIND
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def organization_ids(session: AsyncSession) -> Sequence[UUID]:
+    return (await session.scalars(select(Organization.id))).all()
+
+
+async def delete_before(
+    session: AsyncSession, organization_id: UUID, cutoff: datetime, batch: int
+) -> int:
+    """Delete up to `batch` events of one organization that happened before `cutoff`."""
+    doomed = (
+        select(Event.id)
+        .where(Event.organization_id == organization_id, Event.occurred_at < cutoff)
+        .limit(batch)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        delete(Event).where(Event.organization_id == organization_id, Event.id.in_(doomed))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

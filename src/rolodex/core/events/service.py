@@ -1,0 +1,229 @@
+"""Recording changes (one call per write) and reading them back: feed, history, time travel.
+
+A service that changes a record calls `record(...)` once, after its flush, in the request's own
+transaction: the event row is inserted there and then (so a rolled-back request or savepoint
+takes its event with it), and its per-organization `sequence` is assigned by a before-commit hook,
+right before COMMIT, under a row lock on the organization's event counter. That lock is held only
+for the last moment of the transaction, and it makes sequence order equal commit order: a reader
+that has seen sequence N can never later see a new event numbered N or less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from rolodex.core import listing
+from rolodex.core.clock import format_timestamp, now
+from rolodex.core.events import catalog, repository
+from rolodex.core.events.models import Event
+from rolodex.core.principal import Principal
+
+PENDING = "rolodex.pending_events"
+# Fields that change on every write; they are left out of previousAttributes and history.
+BOOKKEEPING = frozenset({"updatedAt", "version", "displayName"})
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+PRUNE_BATCH = 5000
+
+
+def snapshot(model: type[BaseModel], data: Any, *, exclude: Collection[str] = ()) -> dict[str, Any]:
+    """A record as the API shows it, as plain JSON (what an event's `object` holds).
+
+    `model` is the record's read schema (ClientRead), `data` what the route would answer;
+    `exclude` names fields (by attribute name) the event leaves out, such as embedded lists.
+    """
+    return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude=set(exclude))
+
+
+def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields whose value differs, with their old values (bookkeeping fields left out)."""
+    keys = [*after, *(k for k in before if k not in after)]
+    return {
+        key: before.get(key)
+        for key in keys
+        if key not in BOOKKEEPING and before.get(key) != after.get(key)
+    }
+
+
+async def record(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    obj: Mapping[str, Any],
+    *,
+    previous: Mapping[str, Any] | None = None,
+    subject_id: UUID | None = None,
+    subject_kind: str | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Append an event to the outbox in the caller's transaction (flushed, never committed).
+
+    `obj` is the record after the change (see `snapshot`); `previous` the snapshot before it, for
+    updates: the event then carries only the changed fields in `previousAttributes`. The subject
+    defaults to `obj["id"]` and the kind to the type's prefix; `at` to now (pass the record's
+    `updatedAt` so that `?asOf=<updatedAt>` finds this very change).
+    """
+    if event_type not in catalog.EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}: add it to events/catalog.py")
+    kind = subject_kind or catalog.kind_of(event_type)
+    event = Event(
+        organization_id=principal.organization_id,
+        sequence=None,
+        type=event_type,
+        occurred_at=at or now(),
+        actor_key_id=principal.key_id,
+        subject_kind=kind,
+        subject_id=subject_id or UUID(str(obj["id"])),
+        data={
+            "object": dict(obj),
+            "previousAttributes": None if previous is None else changed(previous, obj),
+        },
+    )
+    session.add(event)
+    await session.flush()
+    session.info.setdefault(PENDING, []).append(event)
+    return event
+
+
+def assign_sequences(session: Session) -> None:
+    """Give this transaction's surviving events their sequences, just before COMMIT."""
+    if session.in_nested_transaction():
+        return  # a savepoint being released: the outer transaction's commit numbers them
+    pending: list[Event] = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    session.flush()  # whatever else is pending fails here, before the counter is locked
+    # Events inserted inside a savepoint that was rolled back are no longer in the session.
+    alive = [event for event in pending if inspect(event).persistent]
+    by_org: dict[UUID, list[Event]] = {}
+    for event in alive:
+        by_org.setdefault(event.organization_id, []).append(event)
+    for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
+        events = by_org[org_id]
+        last = repository.reserve_sequences(session, org_id, len(events))
+        for offset, event in enumerate(events):
+            event.sequence = last - len(events) + 1 + offset
+    # The commit flushes these updates right after this hook.
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    # Only when the whole transaction ends: a savepoint's rollback keeps the events before it.
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+# Every Session (the sync core of each AsyncSession) numbers its events when it commits.
+sa_event.listen(Session, "before_commit", assign_sequences)
+sa_event.listen(Session, "after_transaction_end", _forget)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def to_read(event: Event) -> dict[str, Any]:
+    """The event as the feed and webhooks show it (plain JSON)."""
+    return {
+        "id": str(event.id),
+        "sequence": event.sequence,
+        "type": event.type,
+        "occurredAt": format_timestamp(event.occurred_at),
+        "actor": {"keyId": str(event.actor_key_id) if event.actor_key_id else None},
+        "data": {
+            "object": event.data.get("object"),
+            "previousAttributes": event.data.get("previousAttributes"),
+        },
+    }
+
+
+async def feed(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    after: int = 0,
+    types: Collection[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[Event], int]:
+    """Events after `after` in sequence order, and the `after` to pass next."""
+    selected = catalog.expand(types, field="type") if types else None
+    events = list(
+        await repository.feed(session, principal, after=after, types=selected, limit=limit)
+    )
+    next_after = events[-1].sequence if events else after
+    return events, int(next_after or 0)
+
+
+async def latest_at(
+    session: AsyncSession, principal: Principal, kind: str, subject_id: UUID, moment: datetime
+) -> Event | None:
+    """The subject's last event at or before `moment` (its state then), if any."""
+    return await repository.latest_at(session, principal, kind, subject_id, moment)
+
+
+async def history(
+    session: AsyncSession,
+    principal: Principal,
+    kind: str,
+    subject_id: UUID,
+    query: listing.ListQuery,
+) -> listing.Page[Event]:
+    """A page of the subject's events (newest first unless sorted otherwise)."""
+    return await repository.history_page(session, principal, kind, subject_id, query)
+
+
+async def any_for(session: AsyncSession, principal: Principal, kind: str, subject_id: UUID) -> bool:
+    """Whether the subject has any event."""
+    return await repository.any_for(session, principal, kind, subject_id)
+
+
+def history_entry(event: Event) -> dict[str, Any]:
+    """An event as a history entry: who, when, and field-level before and after."""
+    return {
+        "id": event.id,
+        "sequence": event.sequence,
+        "type": event.type,
+        "occurredAt": event.occurred_at,
+        "actor": {"keyId": event.actor_key_id},
+        "changes": field_changes(event),
+    }
+
+
+def field_changes(event: Event) -> list[dict[str, Any]]:
+    """[{field, before, after}]: the changed fields, or every set field of a creation."""
+    obj: dict[str, Any] = event.data.get("object") or {}
+    previous: dict[str, Any] | None = event.data.get("previousAttributes")
+    if previous is not None:
+        return [{"field": k, "before": v, "after": obj.get(k)} for k, v in previous.items()]
+    if event.type.endswith(".created"):
+        return [
+            {"field": k, "before": None, "after": v}
+            for k, v in obj.items()
+            if k not in BOOKKEEPING and v not in (None, [], {})
+        ]
+    return []
+
+
+# ---------------------------------------------------------------- retention
+
+
+async def prune(session: AsyncSession, *, retention_days: int | None, at: datetime) -> int:
+    """Delete events older than the retention (None keeps them forever); answers how many."""
+    if retention_days is None:
+        return 0
+    cutoff = at - timedelta(days=retention_days)
+    total = 0
+    for org_id in await repository.organization_ids(session):
+        while True:
+            deleted = await repository.delete_before(session, org_id, cutoff, PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                break
+    return total
