@@ -2,8 +2,19 @@
 
 from rolodex.core.client_types.models import ClientType
 from rolodex.core.clients.models import Client
+from rolodex.core.custom_fields.models import CustomField
 from rolodex.core.db import Base
 from rolodex.core.keys.models import ApiKey
+from rolodex.core.orders.models import Order
 from rolodex.core.orgs.models import Counter, Organization
 
-__all__ = ["ApiKey", "Base", "Client", "ClientType", "Counter", "Organization"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Client",
+    "ClientType",
+    "Counter",
+    "CustomField",
+    "Order",
+    "Organization",
+]

@@ -2,6 +2,11 @@
 
 from fastapi import APIRouter
 
-from rolodex.api.routes import clients
+from rolodex.api.routes import client_types, clients, custom_fields, orders
 
-ROUTERS: list[APIRouter] = [clients.router]
+ROUTERS: list[APIRouter] = [
+    clients.router,
+    orders.router,
+    client_types.router,
+    custom_fields.router,
+]

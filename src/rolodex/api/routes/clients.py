@@ -11,7 +11,6 @@ from rolodex.api.deps import DbSession, ReadScope, WriteScope
 from rolodex.api.errors import error_docs
 from rolodex.api.http import bool_param, if_match, include_option, list_query, only_params, set_etag
 from rolodex.core.clients import embeds
-from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import EXAMPLE, ClientCreate, ClientList, ClientRead, ClientUpdate
@@ -76,7 +75,8 @@ async def list_clients(
 ) -> Any:
     """List clients: filters, sort, page or cursor (see the list conventions)."""
     names = include_option(request, embeds.EMBEDDABLE)
-    query = list_query(request, clients_repository.LIST_SPEC, extra=("include",))
+    spec = await clients_service.list_spec(session, principal, request.query_params.multi_items())
+    query = list_query(request, spec, extra=("include",))
     result = await clients_service.list_page(session, principal, query)
     embedded = (
         await embeds.load(session, principal, [c.id for c in result.items], names) if names else {}
