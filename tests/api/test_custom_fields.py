@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import Tenant
 from tests.factories import client_body
 
+from rolodex.core.custom_fields import service as custom_fields_service
+
 DEFINITIONS: list[dict[str, Any]] = [
     {"key": "note", "type": "text"},
     {"key": "shoeSize", "label": "Shoe size", "type": "number"},
@@ -128,6 +130,16 @@ class TestDefinitions:
             r = await api.post("/custom-fields", json=body, headers=admin)
             assert r.status_code == 400, (body, r.text)
         assert (await api.get("/custom-fields")).json()["data"] == []
+
+    async def test_at_most_so_many_per_organization(
+        self, api: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(custom_fields_service, "MAX_DEFINITIONS", 2)
+        for key in ("a", "b"):
+            body = {"key": key, "type": "text"}
+            assert (await api.post("/custom-fields", json=body, headers=admin)).status_code == 201
+        r = await api.post("/custom-fields", json={"key": "c", "type": "text"}, headers=admin)
+        assert r.status_code == 409 and "at most 2" in r.json()["message"]
 
     async def test_key_unique_regardless_of_case_and_immutable(
         self, api: httpx.AsyncClient, admin: dict[str, str], defined: None

@@ -74,6 +74,9 @@ class TestCreate:
         assert body["date"] == body["createdAt"] and body["date"].endswith("Z")
         assert body["version"] == 1 and r.headers["ETag"] == '"1"'
         assert (await make_order(api, client["id"]))["number"] == 2
+        nulls = {"status": None, "type": None, "quantity": None, "date": None, "tags": None}
+        third = await make_order(api, client["id"], **nulls)
+        assert third["status"] == "DRAFT" and third["quantity"] == 1 and third["tags"] == []
 
     async def test_all_fields(self, api: httpx.AsyncClient, client: dict) -> None:
         body = await make_order(

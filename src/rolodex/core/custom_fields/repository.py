@@ -43,6 +43,12 @@ async def by_key_any_case(
     return (await session.scalars(stmt)).first()
 
 
+async def count(session: AsyncSession, principal: Principal) -> int:
+    """How many definitions the organization has."""
+    counted = select(func.count()).select_from(scoped(principal).subquery())
+    return int(await session.scalar(counted) or 0)
+
+
 async def all_of(session: AsyncSession, principal: Principal) -> list[CustomField]:
     """Every definition of the organization."""
     return list(await session.scalars(scoped(principal).order_by(CustomField.key)))

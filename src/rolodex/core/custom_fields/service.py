@@ -26,6 +26,8 @@ from rolodex.core.errors import Conflict, FieldIssue, Invalid, NotFound
 from rolodex.core.principal import Principal
 
 _DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# As many as a client's customFields may hold (ClientFields.custom_fields).
+MAX_DEFINITIONS = 200
 _INT_LIMIT = 2**63  # SQLite's JSON keeps integers as 64-bit
 
 
@@ -65,6 +67,8 @@ async def create(
     existing = await repository.by_key_any_case(session, principal, data.key)
     if existing is not None:
         raise Conflict(f"A custom field with key {existing.key!r} already exists")
+    if await repository.count(session, principal) >= MAX_DEFINITIONS:
+        raise Conflict(f"An organization can define at most {MAX_DEFINITIONS} custom fields")
     options = _check_options(data.type, data.options or [])
     moment = now()
     definition = CustomField(

@@ -63,9 +63,7 @@ async def list_for_client(
 
 
 async def create(session: AsyncSession, principal: Principal, data: OrderCreate) -> Order:
-    """Create an order with the next number; it may start in any status."""
-    values = data.given()
-    _check_not_null(values)
+    """Create an order with the next number; it may start in any status (`null` = default)."""
     await _check_client(session, principal, data.client_id)
     moment = now()
     order = Order(
