@@ -284,7 +284,8 @@ class TestList:
             assert r.status_code == 200, r.text
             return [o["id"] for o in r.json()["data"]]
 
-        assert await ids() == [a["id"], b["id"], c["id"]]
+        assert await ids() == [c["id"], b["id"], a["id"]]  # newest first
+        assert await ids(sort="number") == [a["id"], b["id"], c["id"]]
         assert await ids(status="DRAFT,SUBMITTED") == [a["id"], b["id"]]
         assert await ids(clientId=other["id"]) == [c["id"]]
         assert await ids(sort="date") == [b["id"], c["id"], a["id"]]
@@ -300,7 +301,7 @@ class TestList:
 
     async def test_paging_and_cursor(self, api: httpx.AsyncClient, client: dict) -> None:
         made = [await make_order(api, client["id"]) for _ in range(5)]
-        r = await api.get("/orders", params={"limit": 2, "page": 2})
+        r = await api.get("/orders", params={"limit": 2, "page": 2, "sort": "number"})
         meta = r.json()["meta"]
         assert meta["total"] == 5 and meta["pageCount"] == 3 and meta["page"] == 2
         assert [o["number"] for o in r.json()["data"]] == [3, 4]

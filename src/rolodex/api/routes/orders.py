@@ -29,7 +29,9 @@ Limit = Annotated[int | None, Query(description="1..200, default 20", ge=1, le=2
 Cursor = Annotated[str | None, Query(description="meta.nextCursor of the previous page")]
 Sort = Annotated[
     str | None,
-    Query(description="number (default), submittedAt, date, createdAt, updatedAt; `-` descending"),
+    Query(
+        description="number, submittedAt, date, createdAt (default: -createdAt), updatedAt; `-` descending"
+    ),
 ]
 Status = Annotated[str | None, Query(description="e.g. DRAFT,SUBMITTED")]
 Q = Annotated[str | None, Query(description="search in description, externalId, number")]

@@ -93,7 +93,7 @@ LIST_SPEC = ListSpec(
         ]
     },
     id_column=O.id,
-    default_sort=("number",),
+    default_sort=("-createdAt",),
     search=_search,
     dynamic=_dynamic,
 )
