@@ -30,7 +30,8 @@ Cursor = Annotated[str | None, Query(description="meta.nextCursor of the previou
 Sort = Annotated[
     str | None,
     Query(
-        description="number, submittedAt, date, createdAt (default: -createdAt), updatedAt; `-` descending"
+        description="number, submittedAt, date, createdAt, updatedAt; `-` for descending; "
+        "default -createdAt"
     ),
 ]
 Status = Annotated[str | None, Query(description="e.g. DRAFT,SUBMITTED")]

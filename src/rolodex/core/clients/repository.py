@@ -100,9 +100,11 @@ def custom_field_filter(
     return ListField(name, text, FieldKind.STRING, range=field_type is None, sort=True)
 
 
-def list_spec(custom_field_types: Mapping[str, str], dialect: str) -> ListSpec:
-    """LIST_SPEC whose `customFields.<key>` filters and sorts follow the definitions' types;
-    an undefined key is an unknown parameter."""
+def list_spec(
+    custom_field_types: Mapping[str, str], dialect: str, base: ListSpec | None = None
+) -> ListSpec:
+    """`base` (LIST_SPEC by default) with `customFields.<key>` filters and sorts that follow
+    the definitions' types; an undefined key is an unknown parameter."""
 
     def dynamic(name: str) -> ListField | None:
         prefix, _, key = name.partition(".")
@@ -111,7 +113,7 @@ def list_spec(custom_field_types: Mapping[str, str], dialect: str) -> ListSpec:
         field_type = custom_field_types.get(key)
         return None if field_type is None else custom_field_filter(name, key, field_type, dialect)
 
-    return replace(LIST_SPEC, dynamic=dynamic)
+    return replace(base or LIST_SPEC, dynamic=dynamic)
 
 
 def _search(q: str) -> Any:

@@ -84,13 +84,18 @@ async def list_page(
 
 
 async def list_spec(
-    session: AsyncSession, principal: Principal, params: Sequence[tuple[str, str]]
+    session: AsyncSession,
+    principal: Principal,
+    params: Sequence[tuple[str, str]],
+    *,
+    base: listing.ListSpec | None = None,
 ) -> listing.ListSpec:
-    """The clients' list spec; when the query names custom fields, typed by their definitions."""
+    """The clients' list spec (`base`, LIST_SPEC by default); when the query names custom
+    fields, their filters and sorts are typed by the organization's definitions."""
     if not any(_CUSTOM in name or _CUSTOM in value for name, value in params):
-        return repository.LIST_SPEC
+        return base or repository.LIST_SPEC
     types = await custom_fields_service.types(session, principal)
-    return repository.list_spec(types, session.get_bind().dialect.name)
+    return repository.list_spec(types, session.get_bind().dialect.name, base)
 
 
 async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
