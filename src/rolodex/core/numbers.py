@@ -1,8 +1,8 @@
 """Per-organization `number` sequences for every record kind.
 
-On PostgreSQL the counter is bumped in its own short autocommit transaction, so creates for one
-organization never queue behind each other on a row lock held until the request commits (a
-rolled-back create leaves a gap, as sequences do). On SQLite there is one writer at a time anyway,
+On PostgreSQL the counter is bumped in its own short autocommit transaction, on a connection
+pool of its own, so creates for one organization never queue behind each other on a row lock held
+until the request commits (a rolled-back create leaves a gap, as sequences do). On SQLite there is one writer at a time anyway,
 and a second connection would wait for the request's own write lock, so the counter is bumped
 inside the request's transaction. The unique (organization_id, number) index on every table is
 the final guarantee.
