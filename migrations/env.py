@@ -7,7 +7,9 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex.core.db import create_engine
 from rolodex.core.models import Base
@@ -49,12 +51,26 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _foreign_keys_off(engine: AsyncEngine) -> None:
+    """Batch mode copies a table and drops the old one; with foreign keys on, SQLite's DROP TABLE
+    deletes every row first and fires ON DELETE CASCADE (altering `clients` would empty `orders`).
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _off(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")  # after the engine's own `foreign_keys=ON`
+        cursor.close()
+
+
 async def _run_async() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         await connection.run_sync(_run)
         return
     engine = create_engine(_settings())
+    if engine.dialect.name == "sqlite":
+        _foreign_keys_off(engine)
     async with engine.connect() as conn:
         await conn.run_sync(_run)
         await conn.commit()

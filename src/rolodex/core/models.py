@@ -4,9 +4,11 @@ from rolodex.core.addresses.models import Address
 from rolodex.core.client_types.models import ClientType
 from rolodex.core.clients.models import Client
 from rolodex.core.contacts.models import ContactLink, ContactPerson
+from rolodex.core.custom_fields.models import CustomField
 from rolodex.core.db import Base
 from rolodex.core.events.models import Event
 from rolodex.core.keys.models import ApiKey
+from rolodex.core.orders.models import Order
 from rolodex.core.orgs.models import Counter, Organization
 from rolodex.core.webhooks.models import Attempt, Delivery, Webhook
 
@@ -20,8 +22,10 @@ __all__ = [
     "ContactLink",
     "ContactPerson",
     "Counter",
+    "CustomField",
     "Delivery",
     "Event",
+    "Order",
     "Organization",
     "Webhook",
 ]

@@ -20,7 +20,6 @@ from rolodex.api.http import (
     timestamp_param,
 )
 from rolodex.core.clients import embeds
-from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import EXAMPLE, ClientCreate, ClientList, ClientRead, ClientUpdate
@@ -88,7 +87,8 @@ async def list_clients(
 ) -> Any:
     """List clients: filters, sort, page or cursor (see the list conventions)."""
     names = include_option(request, embeds.EMBEDDABLE)
-    query = list_query(request, clients_repository.LIST_SPEC, extra=("include",))
+    spec = await clients_service.list_spec(session, principal, request.query_params.multi_items())
+    query = list_query(request, spec, extra=("include",))
     result = await clients_service.list_page(session, principal, query)
     embedded = (
         await embeds.load(session, principal, [c.id for c in result.items], names) if names else {}

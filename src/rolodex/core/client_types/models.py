@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rolodex.core.clock import now
@@ -18,6 +18,13 @@ class ClientType(Base):
     __table_args__ = (
         Index(None, "organization_id", "number", unique=True),
         Index(None, "organization_id", "name"),
+        # Names are unique per organization regardless of case: Recras finds a type by name.
+        Index(
+            "uq_client_types_organization_id_name_lower",
+            "organization_id",
+            func.lower(text("name")),
+            unique=True,
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolodex.core import listing
 from rolodex.core.clients.models import Client
 from rolodex.core.contacts.models import ContactLink, ContactPerson
+from rolodex.core.custom_fields import expressions
 from rolodex.core.enums import (
     ClientKind,
     ClientStatus,
@@ -83,10 +85,41 @@ def _dynamic(name: str) -> ListField | None:
     return None
 
 
-def custom_field_filter(name: str, key: str) -> ListField:
-    """A filter on one custom field: numbers compare as numbers, the rest as strings."""
-    # The definitions decide the type; without them, compare as text.
-    return ListField(name, Client.custom_fields[key].as_string(), FieldKind.STRING, range=True)
+def custom_field_filter(
+    name: str, key: str, field_type: str | None = None, dialect: str = "sqlite"
+) -> ListField:
+    """A filter (and sort) on one custom field, typed by its definition.
+
+    number: numeric comparisons and ranges; date: ranges on the `YYYY-MM-DD` values; text and
+    singlechoice: equality; multiplechoice: any of the given options. Without a type (a caller
+    that did not load the definitions) the value is compared as text.
+    """
+    column = Client.custom_fields
+    if field_type == "number":
+        number = expressions.number(column, key, dialect)
+        return ListField(name, number, FieldKind.DECIMAL, range=True, sort=True)
+    if field_type == "date":
+        return ListField(name, expressions.day(column, key), FieldKind.DATE, range=True, sort=True)
+    if field_type == "multiplechoice":
+        return ListField(name, column[key], FieldKind.TAGS)
+    text = expressions.text(column, key)
+    return ListField(name, text, FieldKind.STRING, range=field_type is None, sort=True)
+
+
+def list_spec(
+    custom_field_types: Mapping[str, str], dialect: str, base: ListSpec | None = None
+) -> ListSpec:
+    """`base` (LIST_SPEC by default) with `customFields.<key>` filters and sorts that follow
+    the definitions' types; an undefined key is an unknown parameter."""
+
+    def dynamic(name: str) -> ListField | None:
+        prefix, _, key = name.partition(".")
+        if prefix != "customFields":
+            return _dynamic(name)
+        field_type = custom_field_types.get(key)
+        return None if field_type is None else custom_field_filter(name, key, field_type, dialect)
+
+    return replace(base or LIST_SPEC, dynamic=dynamic)
 
 
 def _search(q: str) -> Any:

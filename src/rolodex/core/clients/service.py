@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
 from rolodex.core.addresses import service as addresses_service
+from rolodex.core.client_types import repository as client_types_repository
 from rolodex.core.clients import repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import (
@@ -38,6 +39,7 @@ MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
 EVENT_KIND = "client"
 # Embedded lists are other records with their own events; a client event carries its own fields.
 EMBEDDED = ("contact_persons", "addresses")
+_CUSTOM = "customFields."
 # Defaults a replace (PUT) resets absent fields to; everything else absent becomes null.
 DEFAULTS: dict[str, Any] = {
     "kind": "COMPANY",
@@ -113,6 +115,21 @@ async def list_page(
     return await repository.list_page(session, principal, query, spec=spec)
 
 
+async def list_spec(
+    session: AsyncSession,
+    principal: Principal,
+    params: Sequence[tuple[str, str]],
+    *,
+    base: listing.ListSpec | None = None,
+) -> listing.ListSpec:
+    """The clients' list spec (`base`, LIST_SPEC by default); when the query names custom
+    fields, their filters and sorts are typed by the organization's definitions."""
+    if not any(_CUSTOM in name or _CUSTOM in value for name, value in params):
+        return base or repository.LIST_SPEC
+    types = await custom_fields_service.types(session, principal)
+    return repository.list_spec(types, session.get_bind().dialect.name, base)
+
+
 async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
     """Create a client with the next number."""
     values = _values(data, exclude=("contact_persons", "addresses"))
@@ -141,7 +158,7 @@ async def update(
     check_read_only(client, data)
     before = snapshot(client)
     values = _values(data, exclude=("contact_persons", "addresses"))
-    await _apply(session, principal, client, values, creating=False)
+    await _apply(session, principal, client, values, creating=False, merge_custom_fields=True)
     await repository.flush(session)
     await _record(session, principal, "client.updated", client, previous=before)
     return client
@@ -354,15 +371,30 @@ async def _apply(
     values: dict[str, Any],
     *,
     creating: bool,
+    merge_custom_fields: bool = False,
 ) -> None:
-    """Set the given values on the client, then check the rules that span fields."""
+    """Set the given values on the client, then check the rules that span fields.
+
+    `customFields` replaces the whole set on create and replace; on PATCH
+    (`merge_custom_fields`) it is merged by key: absent keys stay, `null` removes one.
+    """
     if "name" in values and values["name"] is None:
         raise Invalid.field("name", "is required")
+    given_custom = "custom_fields" in values
+    custom = values.pop("custom_fields", None)
     for key, value in values.items():
         _set(client, key, value)
-    if "custom_fields" in values or creating:
+    if merge_custom_fields:
+        if given_custom:
+            current = dict(client.custom_fields or {})
+            # `"customFields": null` clears every value, as if each key were sent as null.
+            given = custom if custom is not None else dict.fromkeys(current)
+            client.custom_fields = await custom_fields_service.validate_values(
+                session, principal, given, current=current
+            )
+    else:
         client.custom_fields = await custom_fields_service.validate_values(
-            session, principal, client.custom_fields or {}, creating=creating
+            session, principal, custom or {}
         )
     if "client_type_id" in values and client.client_type_id is not None:
         await _check_client_type(session, principal, client.client_type_id)
@@ -403,10 +435,7 @@ def _check_rules(client: Client) -> None:
 
 
 async def _check_client_type(session: AsyncSession, principal: Principal, type_id: UUID) -> None:
-    from rolodex.core.client_types.models import ClientType
-
-    found = await session.get(ClientType, type_id)
-    if found is None or found.organization_id != principal.organization_id:
+    if await client_types_repository.get(session, principal, type_id) is None:
         raise Invalid.field("clientTypeId", f"no client type {type_id} in this organization")
 
 

@@ -1,20 +1,293 @@
-"""Custom-field definitions and value validation (filled in by the custom-fields issue)."""
+"""Custom-field definitions and the validation of clients' values against them."""
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core.errors import FieldIssue, Invalid
+from rolodex.core import listing, readonly
+from rolodex.core.clock import now
+from rolodex.core.custom_fields import repository
+from rolodex.core.custom_fields.expressions import TEXT_MAX
+from rolodex.core.custom_fields.models import CustomField
+from rolodex.core.custom_fields.schemas import (
+    CHOICE_TYPES,
+    READ_ONLY,
+    CustomFieldCreate,
+    CustomFieldUpdate,
+    FieldType,
+)
+from rolodex.core.errors import Conflict, FieldIssue, Invalid, NotFound
 from rolodex.core.principal import Principal
+
+_DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# As many as a client's customFields may hold (ClientFields.custom_fields).
+MAX_DEFINITIONS = 200
+_INT_LIMIT = 2**63  # SQLite's JSON keeps integers as 64-bit
+
+
+def not_found(key: str) -> NotFound:
+    return NotFound(f"Custom field {key!r} not found")
+
+
+# ------------------------------------------------------------------ definitions
+
+
+async def get(
+    session: AsyncSession, principal: Principal, key: str, *, for_update: bool = False
+) -> CustomField:
+    """One definition of the caller's organization, by its key."""
+    found = await repository.get(session, principal, key, for_update=for_update)
+    if found is None:
+        raise not_found(key)
+    return found
+
+
+async def list_page(
+    session: AsyncSession, principal: Principal, query: listing.ListQuery
+) -> listing.Page[CustomField]:
+    """A page of the organization's definitions."""
+    return await repository.list_page(session, principal, query)
+
+
+async def types(session: AsyncSession, principal: Principal) -> dict[str, str]:
+    """Each defined key with its type."""
+    return {d.key: d.type for d in await repository.all_of(session, principal)}
+
+
+async def create(
+    session: AsyncSession, principal: Principal, data: CustomFieldCreate
+) -> CustomField:
+    """Define a new custom field (the route asks for the admin scope; dialects need write)."""
+    existing = await repository.by_key_any_case(session, principal, data.key)
+    if existing is not None:
+        raise Conflict(f"A custom field with key {existing.key!r} already exists")
+    if await repository.count(session, principal) >= MAX_DEFINITIONS:
+        raise Conflict(f"An organization can define at most {MAX_DEFINITIONS} custom fields")
+    options = _check_options(data.type, data.options or [])
+    moment = now()
+    definition = CustomField(
+        organization_id=principal.organization_id,
+        key=data.key,
+        label=data.label or data.key,
+        type=data.type.value,
+        options=options,
+        required=bool(data.required),
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(definition)
+    await repository.flush(session)
+    return definition
+
+
+async def update(
+    session: AsyncSession, principal: Principal, key: str, data: CustomFieldUpdate
+) -> CustomField:
+    """Change label, type, options or required; never so that stored values become invalid."""
+    definition = await get(session, principal, key, for_update=True)
+    _check_read_only(definition, data)
+    values = {k: v for k, v in data.given().items() if k not in READ_ONLY}
+    for name in ("label", "type"):
+        if name in values and values[name] is None:
+            raise Invalid.field(name, "cannot be null")
+    new_type = FieldType(values.get("type") or definition.type)
+    if "options" in values:
+        options = values["options"] or []
+    elif new_type in CHOICE_TYPES and definition.type in CHOICE_TYPES:
+        options = definition.options
+    else:
+        options = []  # no longer a choice: the options go with it
+    options = _check_options(new_type, options)
+    narrowed = set(definition.options) - set(options)
+    if new_type != definition.type or narrowed:
+        broken = await repository.count_invalid(session, principal, key, new_type, options)
+        if broken:
+            raise Conflict(
+                f"{broken} client{'s hold values' if broken != 1 else ' holds a value'} of "
+                f"custom field {key!r} that the changed definition would not allow; "
+                "change or clear them first"
+            )
+    definition.type = new_type.value
+    definition.options = options
+    if "label" in values:
+        definition.label = values["label"]
+    if "required" in values:
+        definition.required = bool(values["required"])
+    definition.updated_at = now()
+    await repository.flush(session)
+    return definition
+
+
+async def delete(session: AsyncSession, principal: Principal, key: str) -> CustomField:
+    """Delete a definition that no client (soft-deleted ones included) holds a value for."""
+    definition = await get(session, principal, key, for_update=True)
+    used = await repository.count_values(session, principal, key)
+    if used:
+        raise Conflict(
+            f"{used} client{'s hold values' if used != 1 else ' holds a value'} for custom "
+            f"field {key!r}; clear them first (PATCH customFields with {{{key!r}: null}})"
+        )
+    await session.delete(definition)
+    await session.flush()
+    return definition
+
+
+def _check_options(field_type: FieldType, options: list[str]) -> list[str]:
+    if field_type in CHOICE_TYPES and not options:
+        raise Invalid.field("options", f"required (at least one) for type {field_type.value}")
+    if field_type not in CHOICE_TYPES and options:
+        raise Invalid.field("options", "only for types singlechoice and multiplechoice")
+    return list(options)
+
+
+def _check_read_only(definition: CustomField, data: CustomFieldUpdate) -> None:
+    if data.key is not None and data.key != definition.key:
+        raise Invalid.field("key", "cannot be changed; create a new custom field instead")
+    readonly.check_unchanged(
+        data,
+        {
+            "created_at": readonly.stamp(definition.created_at),
+            "updated_at": readonly.stamp(definition.updated_at),
+        },
+    )
+
+
+def to_read(definition: CustomField) -> dict[str, Any]:
+    """The definition as the API shows it."""
+    return {
+        "key": definition.key,
+        "label": definition.label,
+        "type": definition.type,
+        "options": definition.options,
+        "required": definition.required,
+        "createdAt": definition.created_at,
+        "updatedAt": definition.updated_at,
+    }
+
+
+# ------------------------------------------------------------------ values
 
 
 async def validate_values(
-    session: AsyncSession, principal: Principal, values: dict[str, Any], *, creating: bool
+    session: AsyncSession,
+    principal: Principal,
+    values: Mapping[str, Any],
+    *,
+    current: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Check a client's customFields against the organization's definitions."""
-    if values:
-        issues = [FieldIssue(f"customFields.{key}", "unknown custom field") for key in values]
-        raise Invalid("Unknown custom fields", details=issues)
-    return values
+    """A client's customFields checked against the organization's definitions.
+
+    Without `current` (create, replace) `values` is the whole set and every required field must
+    be there. With `current` (PATCH) `values` is merged into it by key: absent keys stay, `null`
+    removes one (not a required one). Every problem is reported, each named `customFields.<key>`.
+    """
+    # Lock first, then read: a definition change in flight is waited for, and then seen.
+    await repository.lock_shared(
+        session, principal, [k for k, v in values.items() if v is not None]
+    )
+    definitions = {d.key: d for d in await repository.all_of(session, principal)}
+    merged = dict(current) if current is not None else {}
+    issues: list[FieldIssue] = []
+    for key, value in values.items():
+        definition = definitions.get(key)
+        problem = None
+        if definition is None:
+            problem = "unknown custom field" + _did_you_mean(key, definitions)
+        elif value is None:
+            problem = "is required" if definition.required else None
+            merged.pop(key, None)
+        else:
+            try:
+                merged[key] = check_value(definition, value)
+            except ValueError as exc:
+                problem = str(exc)
+        if problem:
+            issues.append(FieldIssue(f"customFields.{key}", problem))
+    if current is None:
+        issues += [
+            FieldIssue(f"customFields.{key}", "is required")
+            for key, definition in definitions.items()
+            if definition.required and key not in values
+        ]
+    if issues:
+        listed = "; ".join(f"{i.field} {i.message}" for i in issues[:3])
+        raise Invalid(f"Invalid custom fields: {listed}", details=issues)
+    return merged
+
+
+def _did_you_mean(key: str, definitions: Mapping[str, CustomField]) -> str:
+    same = [k for k in definitions if k.lower() == key.lower()]
+    return f" (did you mean {same[0]!r}?)" if same else ""
+
+
+def check_value(definition: CustomField, value: Any) -> Any:
+    """The value to store for this definition; ValueError saying what is wrong."""
+    checked = _CHECKS[FieldType(definition.type)](definition, value)
+    if definition.required and checked in ("", []):
+        raise ValueError("is required (must not be empty)")
+    return checked
+
+
+def _text(definition: CustomField, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if len(value) > TEXT_MAX:
+        raise ValueError(f"must be at most {TEXT_MAX} characters")
+    return value
+
+
+def _number(definition: CustomField, value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if isinstance(value, int) and abs(value) >= _INT_LIMIT:
+        raise ValueError("is too large")
+    return value
+
+
+def _date(definition: CustomField, value: Any) -> str:
+    """`YYYY-MM-DD`; a full ISO 8601 timestamp is accepted and its own date part kept."""
+    message = "must be an ISO 8601 date (YYYY-MM-DD)"
+    if not isinstance(value, str) or not _DATE_START.match(value):
+        raise ValueError(message)
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(message) from None
+    return value[:10] if isinstance(day, datetime) else day.isoformat()
+
+
+def _options_text(definition: CustomField) -> str:
+    shown = ", ".join(definition.options[:20])
+    return shown + (", ..." if len(definition.options) > 20 else "")
+
+
+def _single(definition: CustomField, value: Any) -> str:
+    if not isinstance(value, str) or value not in definition.options:
+        raise ValueError(f"must be one of: {_options_text(definition)}")
+    return value
+
+
+def _multiple(definition: CustomField, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of options from: {_options_text(definition)}")
+    wrong = [item for item in value if not isinstance(item, str) or item not in definition.options]
+    if wrong:
+        raise ValueError(f"{str(wrong[0])[:100]!r} is not one of: {_options_text(definition)}")
+    return list(dict.fromkeys(value))
+
+
+_CHECKS = {
+    FieldType.TEXT: _text,
+    FieldType.NUMBER: _number,
+    FieldType.DATE: _date,
+    FieldType.SINGLECHOICE: _single,
+    FieldType.MULTIPLECHOICE: _multiple,
+}
