@@ -538,6 +538,7 @@ def test_every_write_route_is_in_the_table() -> None:
 
 def test_the_guard_sees_a_new_route_however_it_is_mounted() -> None:
     app = bare_app()
+    missing, stale = uncovered(app)
     outer, inner = APIRouter(), APIRouter()
 
     @inner.post("/orders")
@@ -546,7 +547,7 @@ def test_the_guard_sees_a_new_route_however_it_is_mounted() -> None:
 
     outer.include_router(inner, prefix="/nested")
     app.include_router(outer, prefix="/v9")
-    assert uncovered(app) == ({("POST", "/v9/nested/orders")}, set())
+    assert uncovered(app) == (missing | {("POST", "/v9/nested/orders")}, stale)
 
 
 # ---------------------------------------------------------------- running the table
