@@ -1,7 +1,8 @@
 """Client rules: create, read, list, update, soft delete, restore, purge, upsert.
 
 Every write records exactly one event (client.created, .updated, .deleted, .restored, .purged)
-in the caller's transaction, so the native API, the dialects and the CLI all emit them.
+in the caller's transaction, so the native API, the dialects and the CLI all emit them. Nested
+contact persons and addresses (a body's lists, a purge) record their own events after it.
 """
 
 from __future__ import annotations
@@ -139,8 +140,9 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     client.search_text = search_text(client)
     session.add(client)
     await repository.flush(session)
-    await _set_nested(session, principal, client, data, replace=False)
+    # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
+    await _set_nested(session, principal, client, data, replace=False)
     return client
 
 
@@ -178,8 +180,8 @@ async def replace(
             full[key] = default
     await _apply(session, principal, client, full, creating=False)
     await repository.flush(session)
-    await _set_nested(session, principal, client, data, replace=True)
     await _record(session, principal, "client.updated", client, previous=before)
+    await _set_nested(session, principal, client, data, replace=True)
     return client
 
 
