@@ -208,6 +208,12 @@ async def an_address(build: Build) -> Refs:
     return refs | {"address_id": address["id"]}
 
 
+async def an_order(build: Build) -> Refs:
+    refs = await a_client(build)
+    order = await build.post("/orders", {"clientId": refs["client_id"]})
+    return refs | {"order_id": order["id"]}
+
+
 async def a_summit_client(build: Build) -> Refs:
     refs = await a_client(build)
     return refs | {"clientId": refs["number"]}
@@ -473,6 +479,21 @@ CASES: dict[Route, list[Case]] = {
     ("DELETE", N + "/clients/{client_id}/addresses/{address_id}"): [
         Case("plain", ("address.deleted",), given=an_address, check=address_deleted),
     ],
+    ("POST", N + "/orders"): [
+        Case(
+            "plain",
+            ("order.created",),
+            given=a_client,
+            body=lambda r: {"clientId": r["client_id"], "quantity": 2},
+            status=201,
+        ),
+    ],
+    ("PATCH", N + "/orders/{order_id}"): [
+        Case("submit", ("order.updated",), given=an_order, body=lambda r: {"status": "SUBMITTED"}),
+    ],
+    ("DELETE", N + "/orders/{order_id}"): [
+        Case("plain", ("order.deleted",), given=an_order),
+    ],
     # Summit dialect: ids are the clients' numbers.
     ("POST", "/api/clients"): [
         Case(
@@ -498,7 +519,17 @@ CASES: dict[Route, list[Case]] = {
 }
 
 WEBHOOKS = "webhook management is configuration, not data: it is not in the change feed"
+DEFINITIONS = (
+    "client types and custom-field definitions are the organization's configuration; the "
+    "change feed carries data records (clients, contact persons, addresses, orders)"
+)
 EXEMPT: dict[Route, str] = {
+    ("POST", N + "/client-types"): DEFINITIONS,
+    ("PATCH", N + "/client-types/{type_id}"): DEFINITIONS,
+    ("DELETE", N + "/client-types/{type_id}"): DEFINITIONS,
+    ("POST", N + "/custom-fields"): DEFINITIONS,
+    ("PATCH", N + "/custom-fields/{key}"): DEFINITIONS,
+    ("DELETE", N + "/custom-fields/{key}"): DEFINITIONS,
     ("POST", N + "/webhooks"): WEBHOOKS,
     ("PATCH", N + "/webhooks/{webhook_id}"): WEBHOOKS,
     ("DELETE", N + "/webhooks/{webhook_id}"): WEBHOOKS,
