@@ -400,3 +400,17 @@ class TestOrderEvents:
         assert (await api.patch(url, json={"status": "DRAFT"})).status_code == 404
         after = (await api.get("/events", params={"type": "order.*"})).json()["data"]
         assert len(after) == 3
+
+
+async def test_purging_a_client_deletes_its_orders_with_events(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    client = (await api.post("/clients", json=client_body())).json()
+    for _ in range(2):
+        r = await api.post("/orders", json={"clientId": client["id"]})
+        assert r.status_code == 201
+    r = await api.delete(f"/clients/{client['id']}?permanent=true", headers=tenant.headers("admin"))
+    assert r.status_code == 200
+    assert (await api.get("/orders")).json()["data"] == []
+    types = [e["type"] for e in (await api.get("/events")).json()["data"]]
+    assert types.count("order.deleted") == 2 and "client.purged" in types

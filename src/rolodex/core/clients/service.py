@@ -237,6 +237,7 @@ async def delete(
         # The foreign keys cascade too; doing it here also deletes the contacts left orphaned.
         await contacts_service.detach_client(session, principal, client.id)
         await addresses_service.delete_for_client(session, principal, client.id)
+        await _orders_service().delete_for_client(session, principal, client.id)
         await session.delete(client)
         await session.flush()
         return client
@@ -533,3 +534,10 @@ def to_read(
         "contactPersons": contact_persons,
         "addresses": addresses,
     }
+
+
+def _orders_service() -> Any:
+    # orders.service imports this module (an order's client must exist), so import it late.
+    from rolodex.core.orders import service
+
+    return service

@@ -124,12 +124,19 @@ async def delete(
     """Delete an order for good (orders have no soft delete; revoke one to keep it)."""
     order = await get(session, principal, order_id, for_update=True)
     check_version(order, if_match)
-    # The event keeps the order's last state; a client purge takes its orders without events
-    # of their own (the client.purged event stands for them).
+    # The event keeps the order's last state.
     await events_service.record(session, principal, "order.deleted", snapshot(order))
     await session.delete(order)
     await session.flush()
     return order
+
+
+async def delete_for_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
+    """Delete a purged client's orders, each with its `order.deleted` event."""
+    for order in await repository.for_client(session, principal, client_id):
+        await events_service.record(session, principal, "order.deleted", snapshot(order))
+        await session.delete(order)
+    await session.flush()
 
 
 def check_version(order: Order, if_match: int | None) -> None:
