@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     webhook_deny_private: bool = False
     event_retention_days: int | None = None
+    idempotency_wait_seconds: float = Field(
+        default=3.0, ge=0, le=60, description="how long a retry waits for its first request"
+    )
 
     @field_validator("database_url")
     @classmethod

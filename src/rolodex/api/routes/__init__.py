@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from rolodex.api.routes import clients
+from rolodex.api.routes import clients, clients_sync
 
-ROUTERS: list[APIRouter] = [clients.router]
+# clients_sync first: its fixed paths (/clients/export, ...) must win over /clients/{client_id}.
+ROUTERS: list[APIRouter] = [clients_sync.router, clients.router]
