@@ -96,7 +96,7 @@ class BatchRequest(InputModel):
         }
     }
 
-    operations: list[dict[str, Any]] = Field(
+    operations: list[Any] = Field(
         max_length=MAX_OPERATIONS,
         description=(
             '`{"op": "create", "data"}`, `{"op": "update", "id", "data"}`, `{"op": "upsert", '
