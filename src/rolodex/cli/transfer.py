@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import rolodex.core.models  # noqa: F401  (every mapper known before the first flush)
 from rolodex.cli.common import DatabaseUrl, JsonFlag, err_console, print_json, run, settings_for
 from rolodex.core.clients import transfer
 from rolodex.core.db import create_engine, session_factory, session_scope
@@ -140,7 +141,7 @@ async def _import(
                     )
                 result.tally.failed += len(broken)
                 tally.add(result.tally)
-                failed.write([*broken, *result.failures])
+                failed.write(sorted([*broken, *result.failures], key=lambda f: f.row))
                 progress.update(task, completed=raw.tell(), description=_describe(tally))
             progress.update(task, completed=size)
         return tally

@@ -83,6 +83,7 @@ READ_ONLY = frozenset(
     }
 )
 NESTED = ("metadata", "customFields", "externalIds")
+EMPTY: Any = type("Empty", (), {"__repr__": lambda self: "EMPTY"})()  # an empty nested cell
 _MONEY = {"creditLimit", "usedLimit"}
 _INTEGER = {"paymentTerms"}
 _FLOAT = {"point.lat", "point.lng"}
@@ -127,9 +128,9 @@ def row_fields(row: Mapping[str, str | None], columns: Iterable[str]) -> dict[st
         cell = (row.get(column) or "").strip()
         prefix, _, key = column.partition(".")
         if prefix == "externalIds":
-            nested[prefix][key] = cell or None
+            nested[prefix][key] = cell or EMPTY
         elif prefix in NESTED:
-            nested[prefix][key] = decode_value(cell) if cell else None
+            nested[prefix][key] = decode_value(cell) if cell else EMPTY
         elif prefix == "point":
             point[key] = _number(cell, float) if cell else None
         else:
@@ -138,7 +139,7 @@ def row_fields(row: Mapping[str, str | None], columns: Iterable[str]) -> dict[st
         fields["point"] = None if all(v is None for v in point.values()) else point
     for name, values in nested.items():
         if values:
-            fields[name] = values  # {key: value or None}: None removes the key
+            fields[name] = values  # {key: value or EMPTY}: EMPTY removes the key
     return fields
 
 

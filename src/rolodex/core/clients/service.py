@@ -366,6 +366,8 @@ def _set(client: Client, key: str, value: Any) -> None:
         client.meta = value if value is not None else {}
     elif key in DEFAULTS and value is None:
         setattr(client, key, DEFAULTS[key])
+    elif key == "structure_id":  # a UUID in the API, kept as text
+        client.structure_id = str(value) if value is not None else None
     else:
         setattr(client, key, value.value if hasattr(value, "value") else value)
 

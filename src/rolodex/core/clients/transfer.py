@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rolodex.core import listing
 from rolodex.core.clients import bulk, csv_format, repository
 from rolodex.core.clients import service as clients_service
+from rolodex.core.clients.csv_format import EMPTY
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientCreate, ClientUpdate
 from rolodex.core.errors import FieldIssue, Invalid, RolodexError
@@ -228,10 +229,11 @@ def _create_body(fields: Mapping[str, Any]) -> dict[str, Any]:
     """A create body: empty cells left out, nested columns as objects."""
     body = {k: v for k, v in fields.items() if v is not None and k not in csv_format.NESTED}
     for name in ("metadata", "customFields"):
-        values = {k: v for k, v in (fields.get(name) or {}).items() if v is not None}
+        values = {k: v for k, v in (fields.get(name) or {}).items() if v is not EMPTY}
         if values:
             body[name] = values
-    refs = [{"system": s, "id": v} for s, v in (fields.get("externalIds") or {}).items() if v]
+    cells = (fields.get("externalIds") or {}).items()
+    refs = [{"system": s, "id": v} for s, v in cells if v is not EMPTY]
     if refs:
         body["externalIds"] = refs
     return body
@@ -244,7 +246,7 @@ def _update_body(fields: Mapping[str, Any], client: Client) -> dict[str, Any]:
         if name in fields:
             merged = dict(current or {})
             for key, value in fields[name].items():
-                if value is None:
+                if value is EMPTY:
                     merged.pop(key, None)
                 else:
                     merged[key] = value
@@ -252,7 +254,7 @@ def _update_body(fields: Mapping[str, Any], client: Client) -> dict[str, Any]:
     if "externalIds" in fields:
         refs = {ref["system"]: ref["id"] for ref in client.external_ids or []}
         for system, value in fields["externalIds"].items():
-            if value is None:
+            if value is EMPTY:
                 refs.pop(system, None)
             else:
                 refs[system] = value
@@ -304,9 +306,10 @@ async def export_csv(
     principal: Principal,
     plan: ExportPlan,
     *,
-    page_size: int = EXPORT_PAGE,
+    page_size: int | None = None,
 ) -> AsyncIterator[str]:
     """The CSV text, a header and then a chunk per page of clients."""
+    page_size = page_size or EXPORT_PAGE
     async with sessions() as session:
         query = listing.parse_list_query(repository.LIST_SPEC, plan.params)
         metadata_keys, custom_keys, systems = await repository.nested_keys(
