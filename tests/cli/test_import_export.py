@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from click.testing import Result
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant, make_tenant
@@ -217,7 +218,11 @@ class TestRoundTrip:
         api: httpx.AsyncClient,
         engine: AsyncEngine,
         tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
+        from rolodex.core.clients import bulk
+
+        monkeypatch.setattr(bulk, "COPY_FROM", 1)  # on PostgreSQL: the COPY path keeps every type
         bodies: list[dict[str, Any]] = [
             client_body(
                 name="Acme, Inc",

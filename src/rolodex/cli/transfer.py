@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
@@ -130,17 +131,24 @@ async def _import(
         sessions = session_factory(engine)
         principal = await _principal(sessions, org_id)
         tally = transfer.Tally()
+        statistics = transfer.Statistics()
         size = max(1, _size(raw))
         with _progress() as progress:
             task = progress.add_task("importing", total=size)
-            for chunk in _chunks(reader, chunk_size):
-                rows, broken = _split_broken(chunk)
+            chunks = _chunks(reader, chunk_size)
+            # Reading and validating the next chunk (CPU) overlaps writing this one (database).
+            upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
+            while (ready := await upcoming) is not None:
+                prepared, broken = ready
+                upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
                 async with _transaction(sessions, dry_run) as session:
                     result = await transfer.import_chunk(
-                        session, principal, used, rows, upsert_by=upsert_by, dry_run=dry_run
+                        session, principal, prepared, upsert_by=upsert_by, dry_run=dry_run
                     )
                 result.tally.failed += len(broken)
                 tally.add(result.tally)
+                if not dry_run:
+                    await statistics.grew(sessions, result.tally)
                 failed.write(sorted([*broken, *result.failures], key=lambda f: f.row))
                 progress.update(task, completed=raw.tell(), description=_describe(tally))
             progress.update(task, completed=size)
@@ -175,6 +183,17 @@ def _chunks(reader: csv.DictReader[str], size: int) -> Iterator[list[transfer.Ro
     rows: Iterator[transfer.Row] = ((reader.line_num, row) for row in reader)
     while chunk := list(itertools.islice(rows, size)):
         yield chunk
+
+
+def _next(
+    chunks: Iterator[list[transfer.Row]], used: Sequence[str], upsert_by: str | None
+) -> tuple[list[transfer.Prepared], list[transfer.Failure]] | None:
+    """The next chunk read and checked, or None at the end of the file."""
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    rows, broken = _split_broken(chunk)
+    return transfer.prepare(used, rows, upsert_by), broken
 
 
 def _split_broken(chunk: list[transfer.Row]) -> tuple[list[transfer.Row], list[transfer.Failure]]:

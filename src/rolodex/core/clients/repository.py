@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, func, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -295,3 +295,9 @@ async def nested_keys(
     for stmt in keys:
         found.append({str(value) for value in (await session.scalars(stmt)).all() if value})
     return found[0], found[1], found[2]
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Refresh PostgreSQL's planner statistics of the client tables (after a bulk load)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE clients, external_ids"))

@@ -90,58 +90,114 @@ def check_import(columns: Sequence[str], upsert_by: str | None) -> list[str]:
     return used
 
 
+@dataclass
+class Prepared:
+    """A row read and checked without the database (so a worker thread can do it)."""
+
+    row: Row
+    key: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    create: ClientCreate | ValidationError | None = None  # the row as a new client, if checked
+    problem: RolodexError | None = None  # a bad upsert key: the row fails as it is
+
+
+def prepare(columns: Sequence[str], rows: Sequence[Row], upsert_by: str | None) -> list[Prepared]:
+    """Parse and validate rows (CPU only: safe to overlap with the previous chunk's writes)."""
+    prepared = []
+    for row in rows:
+        try:
+            key = _key(row[1], upsert_by)
+        except Invalid as exc:
+            prepared.append(Prepared(row, problem=exc))
+            continue
+        fields = csv_format.row_fields(row[1], columns)
+        # With an upsert key most rows of a re-run are updates: check those as creates only
+        # once they turn out to be creates.
+        create = None if upsert_by is not None else _validate_create(fields)
+        prepared.append(Prepared(row, key, fields, create))
+    return prepared
+
+
+def _validate_create(fields: Mapping[str, Any]) -> ClientCreate | ValidationError:
+    try:
+        return ClientCreate.model_validate(_create_body(fields))
+    except ValidationError as exc:
+        return exc
+
+
 async def import_chunk(
     session: AsyncSession,
     principal: Principal,
-    columns: Sequence[str],
-    rows: Sequence[Row],
+    rows: Sequence[Prepared],
     *,
     upsert_by: str | None = None,
     dry_run: bool = False,
 ) -> ChunkResult:
     """Create or update the clients of these rows (one transaction, the caller's)."""
     result = ChunkResult()
-    pending = list(rows)
+    pending = []
+    for item in rows:
+        if item.problem is not None:
+            result.fail(item.row, item.problem)
+        else:
+            pending.append(item)
     while pending:  # a key seen twice in a chunk: the second row waits for the first
-        pending = await _round(session, principal, columns, pending, upsert_by, dry_run, result)
+        pending = await _round(session, principal, pending, upsert_by, dry_run, result)
     return result
 
 
 async def _round(
     session: AsyncSession,
     principal: Principal,
-    columns: Sequence[str],
-    rows: Sequence[Row],
+    rows: Sequence[Prepared],
     upsert_by: str | None,
     dry_run: bool,
     result: ChunkResult,
-) -> list[Row]:
-    keyed: list[tuple[Row, str | None]] = []
-    for row in rows:
-        try:
-            keyed.append((row, _key(row[1], upsert_by)))
-        except Invalid as exc:
-            result.fail(row, exc)
-    existing = await _existing(session, principal, upsert_by, {k for _, k in keyed if k})
-    creates: list[tuple[Row, dict[str, Any]]] = []
-    updates: list[tuple[Row, dict[str, Any], Client]] = []
-    later: list[Row] = []
+) -> list[Prepared]:
+    existing = await _existing(session, principal, upsert_by, {i.key for i in rows if i.key})
+    creates: list[Prepared] = []
+    updates: list[tuple[Prepared, Client]] = []
+    later: list[Prepared] = []
     seen: set[str] = set()
-    for row, key in keyed:
-        if key is not None and key in seen:
-            later.append(row)
+    for item in rows:
+        if item.key is not None and item.key in seen:
+            later.append(item)
             continue
-        if key is not None:
-            seen.add(key)
-        fields = csv_format.row_fields(row[1], columns)
-        if key is not None and key in existing:
-            updates.append((row, fields, existing[key]))
+        if item.key is not None:
+            seen.add(item.key)
+        if item.key is not None and item.key in existing:
+            updates.append((item, existing[item.key]))
         else:
-            creates.append((row, fields))
+            creates.append(item)
     await _create(session, principal, creates, dry_run, result)
-    for row, fields, client in updates:
-        await _update(session, principal, row, fields, client, result)
+    for item, client in updates:
+        await _update(session, principal, item.row, item.fields, client, result)
     return later
+
+
+class Statistics:
+    """Keeps the planner's picture of the client tables current during a long import.
+
+    A table that grows from empty to a million rows within minutes is not analysed by
+    autovacuum in time, and with the statistics of an empty table PostgreSQL scans instead of
+    probing the unique indexes: each chunk's lookups would get slower as the table grows.
+    Analysing whenever the rows written since the last time reach the number seen then (at
+    least `first`) keeps the lookups cheap at the cost of about log2(rows) ANALYZE runs.
+    """
+
+    def __init__(self, first: int = 5000) -> None:
+        self.first = first
+        self.written = 0
+        self.at_last = 0
+
+    async def grew(self, sessions: async_sessionmaker[AsyncSession], tally: Tally) -> None:
+        """Count the rows a chunk wrote; ANALYZE when they have doubled."""
+        self.written += tally.created + tally.updated
+        if self.written - self.at_last >= max(self.first, self.at_last):
+            async with sessions() as session:
+                await repository.analyze(session)
+                await session.commit()
+            self.at_last = self.written
 
 
 def _key(cells: Mapping[str, str | None], upsert_by: str | None) -> str | None:
@@ -182,16 +238,17 @@ async def _existing(
 async def _create(
     session: AsyncSession,
     principal: Principal,
-    creates: Sequence[tuple[Row, dict[str, Any]]],
+    creates: Sequence[Prepared],
     dry_run: bool,
     result: ChunkResult,
 ) -> None:
     valid: list[tuple[Row, ClientCreate]] = []
-    for row, fields in creates:
-        try:
-            valid.append((row, ClientCreate.model_validate(_create_body(fields))))
-        except ValidationError as exc:
-            result.fail(row, exc)
+    for item in creates:
+        checked = item.create if item.create is not None else _validate_create(item.fields)
+        if isinstance(checked, ClientCreate):
+            valid.append((item.row, checked))
+        else:
+            result.fail(item.row, checked)
     made = await bulk.create_many(session, principal, [data for _, data in valid], dry_run=dry_run)
     for (row, _), outcome in zip(valid, made, strict=True):
         if isinstance(outcome, RolodexError):

@@ -38,18 +38,23 @@ async def subject_of(
 async def owners(
     session: AsyncSession, principal: Principal, kind: str, refs: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], UUID]:
-    """Who holds each of the (system, id) pairs now."""
+    """Who holds each of the (system, id) pairs now (one query per system and 500 ids)."""
+    by_system: dict[str, list[str]] = {}
+    for system, value in refs:
+        by_system.setdefault(system, []).append(value)
     found: dict[tuple[str, str], UUID] = {}
-    pairs = list(refs)
-    for start in range(0, len(pairs), _IN_CHUNK):
-        part = pairs[start : start + _IN_CHUNK]
-        stmt = (
-            scoped(principal, kind)
-            .where(tuple_(ExternalId.system, ExternalId.external_id).in_(part))
-            .with_only_columns(ExternalId.system, ExternalId.external_id, ExternalId.subject_id)
-        )
-        for system, external_id, subject_id in (await session.execute(stmt)).all():
-            found[(system, external_id)] = subject_id
+    for system, values in by_system.items():
+        for start in range(0, len(values), _IN_CHUNK):
+            stmt = (
+                scoped(principal, kind)
+                .where(
+                    ExternalId.system == system,
+                    ExternalId.external_id.in_(values[start : start + _IN_CHUNK]),
+                )
+                .with_only_columns(ExternalId.external_id, ExternalId.subject_id)
+            )
+            for value, subject_id in (await session.execute(stmt)).all():
+                found[(system, value)] = subject_id
     return found
 
 

@@ -9,13 +9,16 @@ guarantee; the checks here only give a clear message first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rolodex.core.clock import now
 from rolodex.core.errors import Conflict, FieldIssue
 from rolodex.core.external_ids import repository
 from rolodex.core.external_ids.models import ExternalId
+from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
 
 Ref = tuple[str, str]  # (system, id)
@@ -51,16 +54,20 @@ def add(
     session: AsyncSession, principal: Principal, kind: str, subject_id: UUID, refs: Iterable[Ref]
 ) -> None:
     """Stage rows for a record's pairs (flushed with the record; the caller checked them)."""
-    session.add_all(
-        ExternalId(
-            organization_id=principal.organization_id,
-            subject_kind=kind,
-            subject_id=subject_id,
-            system=system,
-            external_id=value,
-        )
-        for system, value in refs
-    )
+    session.add_all(ExternalId(**row(principal, kind, subject_id, ref)) for ref in refs)
+
+
+def row(principal: Principal, kind: str, subject_id: UUID, ref: Ref) -> dict[str, Any]:
+    """One pair as the values of a new row (for multi-row INSERTs)."""
+    return {
+        "id": new_id(),
+        "organization_id": principal.organization_id,
+        "subject_kind": kind,
+        "subject_id": subject_id,
+        "system": ref[0],
+        "external_id": ref[1],
+        "created_at": now(),
+    }
 
 
 async def replace(
