@@ -16,7 +16,7 @@ from tests.factories import client_body
 from rolodex.api.app import BASE_PATH, create_app
 from rolodex.core.clients.models import Client
 from rolodex.core.clock import now
-from rolodex.core.db import session_factory
+from rolodex.core.db import create_engine, session_factory
 from rolodex.core.idempotency.models import IdempotencyKey
 from rolodex.settings import Settings
 
@@ -175,6 +175,23 @@ class TestLifetime:
             row = (await session.scalars(select(IdempotencyKey))).one()
         assert row.state == "done" and row.expires_at > now() + timedelta(hours=23)
 
+    async def test_expired_keys_are_pruned(
+        self, api: httpx.AsyncClient, sessions: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from rolodex.core.idempotency import service as idempotency_service
+
+        await api.post("/clients", json=client_body(), headers=key("stale"))
+        async with sessions() as session:
+            await session.execute(
+                update(IdempotencyKey).values(expires_at=now() - timedelta(seconds=1))
+            )
+            await session.commit()
+        monkeypatch.setattr(idempotency_service, "PRUNE_ONE_IN", 1)
+        await api.post("/clients", json=client_body(), headers=key("fresh"))
+        async with sessions() as session:
+            keys = (await session.scalars(select(IdempotencyKey.key))).all()
+        assert keys == ["fresh"]
+
     async def test_server_error_is_not_stored(
         self,
         settings: Settings,
@@ -231,12 +248,23 @@ class TestLifetime:
 
 class TestConcurrency:
     async def test_concurrent_same_key_runs_once(
-        self, api: httpx.AsyncClient, engine: AsyncEngine
+        self, settings: Settings, engine: AsyncEngine, tenant: Tenant
     ) -> None:
+        # Two apps with their own engines and pools: as two processes or hosts would be.
+        other_engine = create_engine(settings)
+        apps = [
+            await make_api(settings, engine, tenant),
+            await make_api(settings, other_engine, tenant),
+        ]
         body = client_body(email=None)  # nothing unique in it: only the key prevents doubles
-        answers = await asyncio.gather(
-            *(api.post("/clients", json=body, headers=key("race")) for _ in range(6))
-        )
+        try:
+            answers = await asyncio.gather(
+                *(apps[i % 2].post("/clients", json=body, headers=key("race")) for i in range(6))
+            )
+        finally:
+            for client in apps:
+                await client.aclose()
+            await other_engine.dispose()
         statuses = sorted(r.status_code for r in answers)
         assert await count_clients(engine) == 1
         fresh = [
