@@ -49,4 +49,7 @@ bench: install ## benchmarks against the framework floor (SIZE=100000 for a quic
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run --size $(SIZE)
 
-.PHONY: help install run test lint types migrate revision fuzz bench
+bench-import: install ## CSV import rate on PostgreSQL (ROWS=100000 by default; ROWS=1000000)
+	$(BIN)/python -m bench.import_rate --rows $(or $(ROWS),100000) --rerun
+
+.PHONY: help install run test lint types migrate revision fuzz bench bench-import

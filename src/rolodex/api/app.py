@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex import logs
 from rolodex.api import errors
+from rolodex.api.idempotency import IdempotencyMiddleware
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         app.include_router(router, prefix=BASE_PATH)
     for router in dialect_routers():
         app.include_router(router)
+    # Innermost: it sees requests that passed the body and content-type checks.
+    app.add_middleware(IdempotencyMiddleware, wait_seconds=settings.idempotency_wait_seconds)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
