@@ -8,8 +8,8 @@ multi-row INSERT otherwise (no per-object unit of work). Should the write still 
 index (a concurrent writer took a value after the check), the chunk is retried one item at a
 time, each in its own savepoint, so only the clashing items fail.
 
-The change feed must record one `client.created` event per created client here as well: these
-rows do not pass through `service.create`.
+These rows do not pass through `service.create`, so the change feed's `client.created` events
+are recorded here, one per created client, with one more statement per chunk.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientCreate
 from rolodex.core.errors import RolodexError
+from rolodex.core.events import service as events_service
 from rolodex.core.external_ids import service as external_ids_service
 from rolodex.core.external_ids.models import ExternalId
 from rolodex.core.principal import Principal
@@ -70,6 +71,14 @@ async def create_many(
         (index for index, _ in ready), await _insert(session, principal, ready), strict=True
     ):
         outcomes[index] = result
+    if not dry_run:
+        created = [o for o in outcomes if isinstance(o, Client)]
+        await events_service.record_many(
+            session,
+            principal,
+            "client.created",
+            [(clients_service.snapshot(c), c.updated_at) for c in created],
+        )
     done: list[Outcome] = []
     for outcome in outcomes:
         assert outcome is not None, "every item has an outcome"
