@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -225,6 +226,12 @@ async def validate_values(
 _CACHE = "rolodex.custom_field_definitions"
 
 
+@dataclass
+class _Cached:
+    locked: set[str] = field(default_factory=set)
+    definitions: dict[str, CustomField] | None = None
+
+
 async def _definitions(
     session: AsyncSession, principal: Principal, keys: list[str]
 ) -> dict[str, CustomField]:
@@ -238,17 +245,15 @@ async def _definitions(
     cache = session.info.get(_CACHE)
     if cache is None or cache["transaction"] is not transaction:
         cache = session.info[_CACHE] = {"transaction": transaction}
-    entry = cache.get(principal.organization_id)
-    if entry is None:
-        entry = cache[principal.organization_id] = {"locked": set(), "definitions": None}
-    new_keys = [k for k in keys if k not in entry["locked"]]
+    entry: _Cached = cache.setdefault(principal.organization_id, _Cached())
+    new_keys = [k for k in keys if k not in entry.locked]
     if new_keys:
         await repository.lock_shared(session, principal, new_keys)
-        entry["locked"].update(new_keys)
-        entry["definitions"] = None
-    if entry["definitions"] is None:
-        entry["definitions"] = {d.key: d for d in await repository.all_of(session, principal)}
-    return dict(entry["definitions"])
+        entry.locked.update(new_keys)
+        entry.definitions = None
+    if entry.definitions is None:
+        entry.definitions = {d.key: d for d in await repository.all_of(session, principal)}
+    return dict(entry.definitions)
 
 
 def _forget(session: AsyncSession) -> None:
