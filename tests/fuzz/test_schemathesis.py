@@ -1,0 +1,57 @@
+"""Schema-driven fuzzing: every operation of the app's own /openapi.json, with valid keys.
+
+CI runs a small fixed budget (ROLODEX_FUZZ_EXAMPLES, default 15 per operation and backend) of
+the examples and fuzzing phases; `make fuzz` runs 300 and adds schemathesis' coverage phase
+(ROLODEX_FUZZ_COVERAGE=1: boundary and negative values for every field, a few hundred cases
+per write operation), too slow for every CI run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.conftest import Tenant
+
+from rolodex.api.app import create_app
+from rolodex.settings import Settings
+
+EXAMPLES = int(os.environ.get("ROLODEX_FUZZ_EXAMPLES", "15"))
+COVERAGE = os.environ.get("ROLODEX_FUZZ_COVERAGE") == "1"
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+
+# The document is read once, at collection, from an app that never touches its database; each
+# test then sends its cases to an app on the session's database (SQLite and PostgreSQL), so the
+# operations of every router mounted on the app are fuzzed without a list here.
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json",
+    create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")),
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
+            "phases": {"coverage": {"enabled": COVERAGE}},
+        }
+    ),
+)
+
+
+@pytest.fixture
+def fuzz_app(settings: Settings, engine: AsyncEngine) -> Iterator[Any]:
+    """An app with its own engine: schemathesis calls it from its own event loop thread."""
+    app = create_app(settings)
+    yield app
+    asgi.shutdown_lifespans()
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api(case: schemathesis.Case, fuzz_app: Any, tenant: Tenant) -> None:
+    case.call_and_validate(app=fuzz_app, headers=tenant.headers("admin"), checks=CHECKS)
