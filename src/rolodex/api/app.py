@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rolodex import logs
 from rolodex.api import errors
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
-from rolodex.api.middleware import RequestContextMiddleware
+from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
 from rolodex.core.db import create_engine, session_factory
 from rolodex.settings import Settings, get_settings
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     for router in dialect_routers():
         app.include_router(router)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(InputGuardMiddleware, max_json_depth=settings.max_json_depth)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

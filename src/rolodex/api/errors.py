@@ -174,7 +174,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: RolodexError) -> Response:
         headers = None
         if isinstance(exc, core.RateLimited):
-            headers = {"Retry-After": str(exc.retry_after)}
+            headers = {**exc.headers, "Retry-After": str(exc.retry_after)}
         if isinstance(exc, core.MovedPermanently):
             headers = {"Location": exc.location}
         return error_response(request, status_of(exc), exc.message, exc.code, exc.details, headers)
