@@ -88,7 +88,7 @@ def is_error_dto(body: Any, status: int) -> bool:
     """The contract's error DTO (dialects may add fields of their own)."""
     return (
         isinstance(body, dict)
-        and ERROR_KEYS <= body.keys()
+        and body.keys() >= ERROR_KEYS
         and body["status"] == status
         and body["success"] is False
         and isinstance(body["details"], list)

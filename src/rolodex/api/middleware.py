@@ -221,8 +221,7 @@ class InputGuardMiddleware:
         rid = str(scope.get("state", {}).get("request_id", ""))
         field = _bad_url_part(scope)
         if field is not None:
-            message = f"Invalid input: {field}: {_BAD_TEXT}"
-            await _reply(send, rid, 400, message, "VALIDATION_ERROR", [FieldIssue(field, _BAD_TEXT)])
+            await _reply(send, rid, 400, *_bad_text_error(field))
             return
         if scope["method"] not in _BODY_METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -259,7 +258,12 @@ class InputGuardMiddleware:
         path = bad_text_path(value) if suspect else None
         if path is None:
             return None
-        return f"Invalid input: {path}: {_BAD_TEXT}", "VALIDATION_ERROR", [FieldIssue(path, _BAD_TEXT)]
+        return _bad_text_error(path)
+
+
+def _bad_text_error(field: str) -> tuple[str, str, list[FieldIssue]]:
+    issue = FieldIssue(field, _BAD_TEXT)
+    return f"Invalid input: {field}: {_BAD_TEXT}", "VALIDATION_ERROR", [issue]
 
 
 def _bad_url_part(scope: Scope) -> str | None:
