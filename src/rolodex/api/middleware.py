@@ -276,17 +276,17 @@ def _bad_url_part(scope: Scope) -> str | None:
 
 
 def _is_json(scope: Scope) -> bool:
-    """A JSON body, or one without a content type (which FastAPI parses as JSON too)."""
+    """A body the routes will parse as JSON (without a content type they do not)."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            ctype = value.split(b";")[0].strip().lower()
+            ctype: bytes = value.split(b";")[0].strip().lower()
             return ctype == b"application/json" or ctype.endswith(b"+json")
-    return True
+    return False
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     """The whole body; True when the client went away before sending all of it."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
