@@ -17,7 +17,7 @@ from rolodex.api import errors
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
-from rolodex.core.db import create_engine, session_factory
+from rolodex.core.db import create_engine, dispose, session_factory
 from rolodex.settings import Settings, get_settings
 
 BASE_PATH = "/master-data/v1/client-management"
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if owns_engine:
-            await engine.dispose()
+            await dispose(engine)
 
     app = FastAPI(
         title="Rolodex",

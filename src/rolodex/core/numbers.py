@@ -1,6 +1,8 @@
 """Per-organization `number` sequences for every record kind.
 
-On PostgreSQL the counter is bumped in its own short autocommit transaction, so creates for one
+On PostgreSQL the counter is bumped in its own short autocommit transaction, on a connection of
+the engine's side pool (db.side_engine: never the request's own pool, which would deadlock when
+every pooled connection is held by a request waiting for one more), so creates for one
 organization never queue behind each other on a row lock held until the request commits (a
 rolled-back create leaves a gap, as sequences do). On SQLite there is one writer at a time anyway,
 and a second connection would wait for the request's own write lock, so the counter is bumped
@@ -17,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from rolodex.core.db import side_engine
 from rolodex.core.orgs.models import Counter
 
 
@@ -26,7 +29,7 @@ async def next_numbers(
     """Reserve `count` consecutive numbers of `kind` for the organization."""
     engine = session.bind
     if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
+        async with side_engine(engine).connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             last = await _bump(conn, organization_id, kind, count)
     else:
