@@ -64,7 +64,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """The engine for the configured database, with per-backend connection settings."""
     url = async_database_url(settings.database_url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        engine = create_async_engine(
+            url, poolclass=NullPool if ":memory:" not in url else None, hide_parameters=True
+        )
         _sqlite_pragmas(engine)
         return engine
     engine = _pg_engine(url, settings, pool_size=settings.db_pool_size)
@@ -85,6 +87,8 @@ def _pg_engine(url: str, settings: Settings, *, pool_size: int) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
+        # Statement values (emails, personal numbers) stay out of errors and their tracebacks.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
