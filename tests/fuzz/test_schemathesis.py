@@ -37,7 +37,10 @@ schema = schemathesis.openapi.from_asgi(
     config=schemathesis.Config.from_dict(
         {
             "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
-            "phases": {"coverage": {"enabled": COVERAGE}},
+            "phases": {
+                "coverage": {"enabled": COVERAGE},
+                "stateful": {"inference": {"algorithms": []}},
+            },
         }
     ),
 )
@@ -55,3 +58,36 @@ def fuzz_app(settings: Settings, engine: AsyncEngine) -> Iterator[Any]:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api(case: schemathesis.Case, fuzz_app: Any, tenant: Tenant) -> None:
     case.call_and_validate(app=fuzz_app, headers=tenant.headers("admin"), checks=CHECKS)
+
+
+# ---------------------------------------------------------------- stateful
+
+STEPS = int(os.environ.get("ROLODEX_FUZZ_STEPS", "6"))
+
+
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains of calls along the links schemathesis infers (POST /clients -> /clients/{id})."""
+
+    app: Any = None
+    headers: dict[str, str] = {}
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        return {"app": self.app, "headers": self.headers}
+
+    def validate_response(  # type: ignore[override]
+        self, response: Any, case: schemathesis.Case, **kwargs: Any
+    ) -> None:
+        case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+
+def test_stateful(fuzz_app: Any, tenant: Tenant) -> None:
+    Workflow.app, Workflow.headers = fuzz_app, tenant.headers("admin")
+    Workflow.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

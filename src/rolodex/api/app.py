@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex import logs
-from rolodex.api import errors
+from rolodex.api import errors, openapi
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.sessions = session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
     errors.install(app)
+    openapi.install(app)
     app.include_router(service_router())
     app.include_router(metrics_router())
     for router in native_routers():
