@@ -66,8 +66,12 @@ class Load:
         return [a for a in self.answers if a[0] >= moment]
 
 
-@pytest.fixture
-async def stack(tmp_path: Any) -> AsyncIterator[tuple[PgInstance, Server, Tenant]]:
+@pytest.fixture(scope="module")
+async def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[PgInstance, Server, Tenant]]:
+    """One instance and one server for the module; each test leaves PostgreSQL running."""
+    tmp_path = tmp_path_factory.mktemp("pg-down")
     pg = await asyncio.to_thread(PgInstance)
     server = None
     try:
