@@ -43,7 +43,7 @@ revision: install ## new migration: make revision m="what changed"
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
 fuzz: install ## a longer schemathesis run against the OpenAPI document
-	ROLODEX_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/fuzz
+	ROLODEX_FUZZ_EXAMPLES=300 ROLODEX_FUZZ_COVERAGE=1 ROLODEX_FUZZ_STEPS=12 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: install ## benchmarks against the framework floor (SIZE=100000 for a quick look)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

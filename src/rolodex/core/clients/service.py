@@ -433,6 +433,9 @@ def _values(data: ClientFields, *, exclude: Sequence[str]) -> dict[str, Any]:
             values[key] = [item.model_dump(mode="json") for item in values[key]]
     if "point" in values and values["point"] is not None:
         values["point"] = values["point"].model_dump()
+    if values.get("structure_id") is not None:
+        # Stored as text: Rolodex keeps no table of business units to reference.
+        values["structure_id"] = str(values["structure_id"])
     return values
 
 
