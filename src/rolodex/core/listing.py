@@ -469,7 +469,8 @@ def _keys(spec: ListSpec, sort: Sequence[SortKey]) -> tuple[_Key, ...]:
     return tuple(keys)
 
 
-def _encode_cursor(query: ListQuery, values: Sequence[Any]) -> str:
+def encode_cursor(query: ListQuery, values: Sequence[Any]) -> str:
+    """The cursor for the row after the one whose sort values (id last) are `values`."""
     payload = {"s": query.signature, "f": query.fingerprint, "k": [_jsonable(v) for v in values]}
     text = json.dumps(payload, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -695,7 +696,7 @@ async def fetch_page(
     rows = (await session.execute(ordered.limit(query.limit + 1))).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    next_cursor = _encode_cursor(query, tuple(rows[-1])[1:]) if more else None
+    next_cursor = encode_cursor(query, tuple(rows[-1])[1:]) if more else None
     items = [row[0] for row in rows]
     if query.after is not None:
         return Page(items, None, None, query.limit, None, next_cursor)
