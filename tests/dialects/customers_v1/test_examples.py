@@ -94,28 +94,20 @@ async def test_every_documented_example(
     # The removed customer is answered as it was, then it is gone (404, and not listed).
     changed, removed = answers["Change customer"], answers["Remove a customer"]
     assert removed == changed
-    postman = removed["customer"]["_id"]
-    r = await customers.get(f"/v1.0/customers/{postman}")
+    removed_id = removed["customer"]["_id"]
+    r = await customers.get(f"/v1.0/customers/{removed_id}")
     assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND"
     listed = (await customers.get("/v1.0/customers")).json()["customers"]
-    assert postman not in [c["_id"] for c in listed] and len(listed) == 3
+    assert removed_id not in [c["_id"] for c in listed] and len(listed) == 3
 
     # An order's submitdate is the time it was submitted: after its date, not in the future.
     submitted = answers["Get a list of customer orders"]["orders"][1]
     assert submitted["submitdate"] > submitted["date"]
 
-
-async def test_replayed_records_read_back_natively(
-    customers: httpx.AsyncClient, api: httpx.AsyncClient
-) -> None:
-    refs = Refs(api)
-    for example in GOLDEN["examples"]:
-        for step in example.get("setup", []):
-            await send(customers, api, refs, step)
-        await send(customers, api, refs, example["request"] | {"ref": example.get("ref")})
-
+    # Read back through the native API: the same records.
     native = await api.get("/clients", params={"includeDeleted": "true", "sort": "number"})
     google, peter, postman, licensee = native.json()["data"]
+    assert postman["number"] == removed_id
     assert (google["firstName"], google["lastName"], google["companyName"]) == (
         "My first name",
         "My last name",

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel, to_snake
 
 from rolodex.api.errors import summarize, validation_issues
 from rolodex.core import listing
@@ -170,7 +171,7 @@ def _sent(body: CustomerV1In, *, current: Client | None) -> dict[str, Any]:
         elif field.native == "metadata.refid":
             values[REFID] = value or None
         else:
-            values[_attribute(field.native)] = value or None
+            values[to_snake(field.native)] = value or None
     return values
 
 
@@ -184,26 +185,16 @@ def _status_in(value: int | None, current: Client | None) -> str | None:
     return ClientStatus.ACTIVE.value if value == 1 else ClientStatus.INACTIVE.value
 
 
-def _attribute(native: str) -> str:
-    """`additionalInformation` -> `additional_information`."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in native)
-
-
 def _native(schema: type[NativeT], values: dict[str, Any]) -> NativeT:
     """The values validated by the native schema; failures named by the document's fields."""
     try:
-        return schema.model_validate({_camel(key): value for key, value in values.items()})
+        return schema.model_validate({to_camel(key): value for key, value in values.items()})
     except ValidationError as exc:
         issues = [
             FieldIssue(TO_INPUT.get(issue.field.split(".")[0], issue.field), issue.message)
             for issue in validation_issues([dict(error) for error in exc.errors()])
         ]
         raise Invalid(summarize(issues), details=issues) from None
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 # ---------------------------------------------------------------- customers out
@@ -225,7 +216,7 @@ def _shown(client: Client, native: str) -> Any:
         return unix_seconds(client.archived_at) if client.archived else 0
     if native == "metadata.refid":
         return _text((client.meta or {}).get(REFID))
-    return _text(getattr(client, _attribute(native)))
+    return _text(getattr(client, to_snake(native)))
 
 
 def _text(value: Any) -> str:
