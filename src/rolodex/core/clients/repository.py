@@ -308,6 +308,48 @@ LIST_SPEC = ListSpec(
 NAME_OR_EMAIL_SPEC = replace(LIST_SPEC, search=_search_name_or_email)
 
 
+def _as_shown(column: Any) -> Any:
+    """A text column as fronts that show a missing value as "" compare it: NULL is the empty
+    text (first when ascending), and case does not matter (the same order on every backend)."""
+    return func.lower(func.coalesce(column, ""))
+
+
+# The same fields, plus sorts on the name parts as they are shown when "" stands for a missing
+# part, and a filter on whether the client has a company name at all.
+NAME_PARTS_SPEC = replace(
+    LIST_SPEC,
+    fields={
+        **LIST_SPEC.fields,
+        **{
+            f.name: f
+            for f in [
+                ListField(
+                    "hasCompanyName",
+                    func.coalesce(C.company_name, "") != "",
+                    FieldKind.BOOLEAN,
+                    nullable=False,
+                ),
+                *(
+                    ListField(
+                        f"{name}AsShown",
+                        _as_shown(column),
+                        FieldKind.STRING,
+                        filter=False,
+                        sort=True,
+                        nullable=False,
+                    )
+                    for name, column in [
+                        ("companyName", C.company_name),
+                        ("lastName", C.last_name),
+                        ("firstName", C.first_name),
+                    ]
+                ),
+            ]
+        },
+    },
+)
+
+
 async def list_page(
     session: AsyncSession,
     principal: Principal,
