@@ -3,5 +3,6 @@
 from fastapi import APIRouter
 
 from rolodex.dialects.summit import routes as summit
+from rolodex.dialects.timewave import routes as timewave
 
-ROUTERS: list[APIRouter] = [summit.router]
+ROUTERS: list[APIRouter] = [summit.router, timewave.router]

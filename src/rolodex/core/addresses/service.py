@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -135,6 +135,39 @@ async def set_for_client(
             _apply(address, values, creating=True)
             address.number = next(numbers_)
             session.add(address)
+    await session.flush()
+
+
+async def set_tagged(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    key: str,
+    items: Mapping[str, ClientAddressIn | None],
+) -> None:
+    """For each tag, the client's address whose metadata[key] is the tag becomes the item.
+
+    Replaced (every field the item leaves out cleared) when there is one, created when there is
+    none, deleted when the item is None. The item's metadata should carry the tag itself, so
+    the next call finds the address again. The client is not checked: callers have it locked.
+    """
+    if not items:
+        return
+    existing = await repository.for_clients(session, principal, [client_id])
+    for tag, item in items.items():
+        found = next((a for a in existing if (a.meta or {}).get(key) == tag), None)
+        if item is None:
+            if found is not None:
+                await session.delete(found)
+            continue
+        values = {name: None for name in WRITABLE} | _values(item)
+        if found is not None:
+            _apply(found, values, creating=False)
+            continue
+        address = _new(principal, client_id)
+        _apply(address, values, creating=True)
+        address.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+        session.add(address)
     await session.flush()
 
 
