@@ -130,9 +130,9 @@ def to_client_create(body: TimeWaveClientIn) -> ClientCreate:
     sent = _sent(body)
     _check_document(sent, None)
     values = _native_values(sent, None)
-    values["addresses"] = [
-        _address(slot, sent[slot]) for slot in SLOTS if sent.get(slot) is not None
-    ]
+    addresses = [_address(slot, sent[slot]) for slot in SLOTS if sent.get(slot) is not None]
+    if addresses:
+        values["addresses"] = addresses
     return _native(ClientCreate, values)
 
 
@@ -587,9 +587,10 @@ def _filter(param: str, value: str, names: dict[str, str]) -> list[tuple[str, st
             raise Invalid.field(param, "The selected :attribute is invalid.")
         return [("status", ",".join(STATUSES[part] for part in statuses))]
     if name == "deleted":
-        if value.lower() not in _DELETED:
+        flags = [part.strip().lower() for part in value.split(",")]
+        if not all(flag in _DELETED for flag in flags):
             raise Invalid.field(param, "The :attribute field must be true or false.")
-        return [("deleted", _DELETED[value.lower()]), ("includeDeleted", "true")]
+        return [("deleted", ",".join(_DELETED[flag] for flag in flags)), ("includeDeleted", "true")]
     target = FILTERS[name]
     if name == "number" and not all(part.strip().isdigit() for part in value.split(",")):
         target = f"metadata.{NUMBER_KEY}"  # not digits: compared as text
