@@ -62,7 +62,7 @@ def id_row(name: str) -> Row:
     return Row(
         name,
         valid=[meta(7, key=name), meta("8", 8, key=name), meta(2**31, key=name)],
-        violating=["x", 1.5, 0, -2, True, "1.0"],
+        violating=["x", 1.5, 0, -2, True, "1.0", 2**63],
     )
 
 

@@ -21,7 +21,8 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 Check = Callable[[Any], Any]
 
 ERROR_TYPE = "timewave"
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+_INT_LIMIT = 2**63
 _NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Laravel's `url` rule: a scheme, `://`, a host, then anything without spaces.
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@]+(?:[/?#][^\s]*)?")
@@ -62,16 +63,19 @@ def url(value: str) -> str:
 
 
 def integer(value: Any) -> int:
-    """7, 7.0 or "7" (PHP's FILTER_VALIDATE_INT); not true, 7.5 or "7.5"."""
+    """7, 7.0 or "7" within PHP's 64-bit int (FILTER_VALIDATE_INT); not true, 7.5 or "7.5"."""
+    number: int | None = None
     if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer() and abs(value) < _INT_LIMIT:
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = int(value)
+    if number is None or not -_INT_LIMIT <= number < _INT_LIMIT:
         raise fail("The :attribute field must be an integer.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return int(value)
-    raise fail("The :attribute field must be an integer.")
+    return number
 
 
 def numeric(value: Any) -> int | float:
