@@ -231,6 +231,12 @@ class TestWrites:
         assert [(ref["id"], ref["name"]) for ref in after["references"]] == [(1, "PO2"), (5, "New")]
         native = await native_of(api, made["id"])
         assert native["metadata"] == {"timewave.number": "77", "erp": "x"}
+        # A refused PUT changes nothing.
+        bad = {"status": "inactive", "invoice_address": {"postal_code": "1" * 33}}
+        assert_422(
+            await timewave.put(f"{BASE}/{made['id']}", json=bad), "invoice_address.postal_code"
+        )
+        assert (await timewave.get(f"{BASE}/{made['id']}")).json()["data"] == after
 
     async def test_fetched_record_can_be_sent_back(self, timewave: httpx.AsyncClient) -> None:
         made = await create(timewave, title="Round trip", payment_type=9, bank_id=3)

@@ -152,10 +152,11 @@ async def update_client(
     number = mapping.client_number(id)
     found = await clients_service.get_by_number(session, principal, number, for_update=True)
     data = mapping.to_client_update(body, found)
+    slots = mapping.to_address_slots(body)
     data = await _with_client_type(session, principal, body, data)
     client = await clients_service.update(session, principal, found.id, data)
     await addresses_service.set_tagged(
-        session, principal, client.id, mapping.ADDRESS_TYPE_KEY, mapping.to_address_slots(body)
+        session, principal, client.id, mapping.ADDRESS_TYPE_KEY, slots
     )
     return await _one(session, principal, client)
 

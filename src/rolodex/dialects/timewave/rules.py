@@ -64,14 +64,11 @@ def url(value: str) -> str:
 
 def integer(value: Any) -> int:
     """7, 7.0 or "7" within PHP's 64-bit int (FILTER_VALIDATE_INT); not true, 7.5 or "7.5"."""
+    whole_float = isinstance(value, float) and value.is_integer() and abs(value) < _INT_LIMIT
     number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, float) and value.is_integer() and abs(value) < _INT_LIMIT:
-        number = int(value)
-    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+    elif whole_float or (isinstance(value, str) and _INTEGER.fullmatch(value)):
         number = int(value)
     if number is None or not -_INT_LIMIT <= number < _INT_LIMIT:
         raise fail("The :attribute field must be an integer.")
