@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from rolodex.core.client_types.models import ClientType
 from rolodex.core.clients.models import Client
 from rolodex.core.errors import Invalid, NotFound
-from rolodex.core.listing import Page
 from rolodex.dialects.timewave import errors, mapping
 from rolodex.dialects.timewave.schemas import (
     EXAMPLE_CREATE,
@@ -346,76 +345,6 @@ class TestAnswers:
         answer = mapping.to_timewave_client(gone, None)
         assert answer["deleted"] is True and answer["status"] == "active"
         assert answer["clienttype"] is None and answer["bank"] is None
-
-    def test_list_meta(self) -> None:
-        page = Page([client()], total=31, page=2, limit=15, page_count=3, next_cursor=None)
-        assert mapping.to_timewave_list(page, [{"id": 4}])["meta"] == {
-            "current_page": 2,
-            "per_page": 15,
-            "total": 31,
-            "last_page": 3,
-        }
-        empty = Page([], total=0, page=1, limit=15, page_count=0, next_cursor=None)
-        assert mapping.to_timewave_list(empty, [])["meta"]["last_page"] == 1
-
-
-class TestListParams:
-    def test_defaults(self) -> None:
-        native, _ = mapping.to_list_params([])
-        assert native == [("limit", "15"), ("sort", "number")]
-
-    @pytest.mark.parametrize(
-        ("pairs", "expected"),
-        [
-            ([("id", "5")], [("number", "5")]),
-            ([("id[gt]", "10")], [("number[gt]", "10")]),
-            ([("id[between]", "2,9")], [("number[between]", "2,9")]),
-            ([("status", "active,deleted")], [("status", "ACTIVE,CLOSED")]),
-            ([("number", "0010")], [("metadataNumber.timewave.number", "0010")]),
-            ([("number", "A-12")], [("metadata.timewave.number", "A-12")]),
-            ([("number[lt]", "7")], [("metadataNumber.timewave.number[lt]", "7")]),
-            ([("deleted", "1")], [("deleted", "true"), ("includeDeleted", "true")]),
-            ([("email", "a@example.com")], [("email", "a@example.com")]),
-            ([("personal_number", "1")], [("personalNumber", "1")]),
-            ([("title", "x"), ("phone[gt]", "1"), ("q", "x"), ("email", " ")], []),
-        ],
-    )
-    def test_filters(self, pairs: list[tuple[str, str]], expected: list[tuple[str, str]]) -> None:
-        native, _ = mapping.to_list_params(pairs)
-        assert native[2:] == expected
-        mapping.to_list_query(pairs)  # the native list mechanism takes them
-
-    def test_paging_and_sort(self) -> None:
-        native, _ = mapping.to_list_params(
-            [("page", "3"), ("per_page", "50"), ("sort", "-paymenttype,title")]
-        )
-        assert native == [("page", "3"), ("limit", "50"), ("sort", "-paymentTypeOrder,name")]
-
-    def test_every_sort_is_sortable_natively(self) -> None:
-        for name in mapping.SORTS:
-            for term in (name, f"-{name}"):
-                query = mapping.to_list_query([("sort", term)])
-                assert query.sort[0].descending == term.startswith("-")
-
-    @pytest.mark.parametrize(
-        ("pairs", "field"),
-        [
-            ([("sort", "comment")], "sort"),
-            ([("per_page", "500")], "per_page"),
-            ([("page", "0")], "page"),
-            ([("id", "abc")], "id"),
-            ([("id[gte]", "1")], "id[gte]"),
-            ([("email[gt]", "a")], "email[gt]"),
-            ([("number[gt]", "x")], "number[gt]"),
-            ([("id[between]", "9")], "id[between]"),
-            ([("status", "borttagen")], "status"),
-            ([("deleted", "maybe")], "deleted"),
-        ],
-    )
-    def test_bad_parameters_named_as_sent(self, pairs: list[tuple[str, str]], field: str) -> None:
-        with pytest.raises(Invalid) as caught:
-            mapping.to_list_query(pairs)
-        assert [d.field for d in caught.value.details] == [field]
 
 
 def test_path_ids() -> None:

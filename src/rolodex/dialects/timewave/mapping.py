@@ -18,10 +18,8 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from rolodex.api.errors import validation_issues
-from rolodex.core import listing
 from rolodex.core.addresses.schemas import ClientAddressIn
 from rolodex.core.client_types.models import ClientType
-from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientCreate, ClientFields, ClientUpdate
 from rolodex.core.errors import FieldIssue, Invalid, NotFound
@@ -196,7 +194,7 @@ def _check_document(sent: Mapping[str, Any], current: Client | None) -> None:
             )
         seen.add(ref.id)
     if issues:
-        raise Invalid(_summary(issues), details=issues)
+        raise Invalid(summary(issues), details=issues)
 
 
 def _payment_code(current: Client | None) -> int | None:
@@ -307,7 +305,7 @@ def _check_metadata_lengths(metadata: Mapping[str, Any], name_of: Any) -> None:
         if isinstance(value, str) and len(value) > METADATA_VALUE_MAX
     ]
     if issues:
-        raise Invalid(_summary(issues), details=issues)
+        raise Invalid(summary(issues), details=issues)
 
 
 _META_NAMES = {home.meta: name for name, home in FIELDS.items() if home.meta}
@@ -326,7 +324,7 @@ def _native(
         for issue in validation_issues([dict(error) for error in exc.errors()]):
             name = timewave_field(issue.field, renames)
             issues.append(FieldIssue(name, NATIVE_MESSAGES.get(name, issue.message)))
-        raise Invalid(_summary(issues), details=issues) from None
+        raise Invalid(summary(issues), details=issues) from None
 
 
 _PATH_HEAD = re.compile(r"^([A-Za-z0-9_]+)(.*)$")
@@ -343,7 +341,7 @@ def timewave_field(path: str, renames: Mapping[str, str] | None = None) -> str:
     return head + re.sub(r"\[(\d+)\]", r".\1", rest)
 
 
-def _summary(issues: Sequence[FieldIssue]) -> str:
+def summary(issues: Sequence[FieldIssue]) -> str:
     return "; ".join(f"{issue.field}: {issue.message}" for issue in issues)
 
 
@@ -498,138 +496,3 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     return str(value) if isinstance(value, str | int | float) else None
-
-
-# ---------------------------------------------------------------- lists
-
-LIST_SPEC = clients_repository.WIDE_SPEC
-DEFAULT_PER_PAGE = 15  # Laravel's paginate() default
-NUMBER_KEY = "timewave.number"
-# TimeWave field -> native sort field (the fields the document marks Sort, and id).
-SORTS: Mapping[str, str] = {
-    "id": "number",
-    "status": "status",
-    "title": "name",
-    "deleted": "deleted",
-    "phone": "phone",
-    "mobile": "mobile",
-    "paymentterms": "paymentTerms",
-    "email": "email",
-    "clientnbr": "number",
-    "employee_id": "metadataNumber.timewave.employee_id",
-    "paymenttype": "paymentTypeOrder",
-    "hourpot": "metadataNumber.timewave.hourpot",
-    "fax": "fax",
-    "workphone": "workPhone",
-    "has_hourpot": "metadata.timewave.has_hourpot",
-    "secondary_email": "billingEmail",
-    "www": "website",
-    "invoicetemplate_id": "metadataNumber.timewave.invoicetemplate_id",
-    "first_name": "firstName",
-    "last_name": "lastName",
-    "company_name": "companyName",
-    "personal_number": "personalNumber",
-    "invoice_fee_id": "metadataNumber.timewave.invoice_fee_id",
-}
-# TimeWave filter -> native filter (the fields the document marks Filter).
-FILTERS: Mapping[str, str] = {
-    "id": "number",
-    "status": "status",
-    "number": f"metadataNumber.{NUMBER_KEY}",
-    "deleted": "deleted",
-    "email": "email",
-    "personal_number": "personalNumber",
-}
-NUMERIC = ("id", "number")  # marked Numeric: also [gt], [lt] and [between]
-OPERATORS = ("gt", "lt", "between")
-_BRACKETED = re.compile(r"(?P<name>[a-z_]+)\[(?P<op>[^\[\]]*)\]")
-_DELETED = {"1": "true", "true": "true", "0": "false", "false": "false"}
-
-
-def to_list_params(
-    pairs: Sequence[tuple[str, str]],
-) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """TimeWave's query as native query pairs, and native parameter -> TimeWave parameter.
-
-    Parameters the document does not name are ignored, as are blank values.
-    """
-    native: list[tuple[str, str]] = []
-    names: dict[str, str] = {"limit": "per_page"}
-    given = {name: value for name, value in pairs if name in ("page", "per_page", "sort")}
-    if given.get("page", "").strip():
-        native.append(("page", given["page"].strip()))
-    native.append(("limit", given.get("per_page", "").strip() or str(DEFAULT_PER_PAGE)))
-    native.append(("sort", to_native_sort(given.get("sort", "").strip() or "id")))
-    for name, value in pairs:
-        value = value.strip()
-        if value:
-            native.extend(_filter(name, value, names))
-    return native, names
-
-
-def _filter(param: str, value: str, names: dict[str, str]) -> list[tuple[str, str]]:
-    """One TimeWave filter parameter as native pairs (none when it is not a filter)."""
-    bracketed = _BRACKETED.fullmatch(param)
-    name = bracketed["name"] if bracketed else param
-    if name not in FILTERS:
-        return []
-    if bracketed is not None:
-        op = bracketed["op"]
-        if name not in NUMERIC:
-            raise Invalid.field(param, "The :attribute filter only takes plain values.")
-        if op not in OPERATORS:
-            raise Invalid.field(param, "The :attribute filter's operator is not gt, lt or between.")
-        names[f"{FILTERS[name]}[{op}]"] = param
-        return [(f"{FILTERS[name]}[{op}]", value)]
-    if name == "status":
-        statuses = [part.strip() for part in value.split(",")]
-        if not all(part in STATUSES for part in statuses):
-            raise Invalid.field(param, "The selected :attribute is invalid.")
-        return [("status", ",".join(STATUSES[part] for part in statuses))]
-    if name == "deleted":
-        flags = [part.strip().lower() for part in value.split(",")]
-        if not all(flag in _DELETED for flag in flags):
-            raise Invalid.field(param, "The :attribute field must be true or false.")
-        return [("deleted", ",".join(_DELETED[flag] for flag in flags)), ("includeDeleted", "true")]
-    target = FILTERS[name]
-    if name == "number" and not all(part.strip().isdigit() for part in value.split(",")):
-        target = f"metadata.{NUMBER_KEY}"  # not digits: compared as text
-    names[target] = param
-    return [(target, value)]
-
-
-def to_native_sort(sort: str) -> str:
-    """`-title,id` -> `-name,number`."""
-    terms = []
-    for term in sort.split(","):
-        term = term.strip()
-        sign, name = ("-", term[1:]) if term.startswith("-") else ("", term.removeprefix("+"))
-        if name not in SORTS:
-            raise Invalid.field(
-                "sort", f"The selected :attribute is invalid: cannot sort on {name[:50]!r}."
-            )
-        terms.append(sign + SORTS[name])
-    return ",".join(terms)
-
-
-def to_list_query(pairs: Sequence[tuple[str, str]]) -> listing.ListQuery:
-    """TimeWave's list parameters parsed by the shared list mechanism."""
-    native, names = to_list_params(pairs)
-    try:
-        return listing.parse_list_query(LIST_SPEC, native)
-    except Invalid as exc:
-        issues = [FieldIssue(names.get(d.field, d.field), d.message) for d in exc.details]
-        raise Invalid(_summary(issues), details=issues) from None
-
-
-def to_timewave_list(page: listing.Page[Client], items: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """A page of clients (already translated) as TimeWave's `{data, meta}`."""
-    return {
-        "data": list(items),
-        "meta": {
-            "current_page": page.page or 1,
-            "per_page": page.limit,
-            "total": page.total or 0,
-            "last_page": max(page.page_count or 0, 1),
-        },
-    }

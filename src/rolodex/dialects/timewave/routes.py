@@ -18,7 +18,7 @@ from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientFields
 from rolodex.core.errors import Conflict, NotFound, RolodexError
 from rolodex.core.principal import Principal
-from rolodex.dialects.timewave import mapping
+from rolodex.dialects.timewave import lists, mapping
 from rolodex.dialects.timewave.errors import TimeWaveRoute
 from rolodex.dialects.timewave.schemas import (
     EXAMPLE_CREATE,
@@ -49,15 +49,15 @@ def _query_parameters() -> list[dict[str, Any]]:
     described = {
         "page": "page number, from 1",
         "per_page": "clients per page (1..200, default 15)",
-        "sort": f"a field, `-` for descending: {', '.join(mapping.SORTS)}",
+        "sort": f"a field, `-` for descending: {', '.join(lists.SORTS)}",
     }
     params: list[dict[str, Any]] = [
         {"name": n, "in": "query", "description": d} for n, d in described.items()
     ]
-    for name in mapping.FILTERS:
+    for name in lists.FILTERS:
         params.append({"name": name, "in": "query", "description": "equals (comma = any of)"})
-        if name in mapping.NUMERIC:
-            for op in mapping.OPERATORS:
+        if name in lists.NUMERIC:
+            for op in lists.OPERATORS:
                 what = "two comma-separated bounds, inclusive" if op == "between" else op
                 params.append({"name": f"{name}[{op}]", "in": "query", "description": what})
     for param in params:
@@ -107,9 +107,9 @@ async def _with_client_type(
 )
 async def list_clients(request: Request, principal: ReadScope, session: DbSession) -> Any:
     """List clients: page, per_page, sort=field or -field, filters on the fields marked Filter."""
-    query = mapping.to_list_query(request.query_params.multi_items())
-    page = await clients_service.list_page(session, principal, query, spec=mapping.LIST_SPEC)
-    return mapping.to_timewave_list(page, await _translated(session, principal, page.items))
+    query = lists.to_list_query(request.query_params.multi_items())
+    page = await clients_service.list_page(session, principal, query, spec=lists.LIST_SPEC)
+    return lists.to_timewave_list(page, await _translated(session, principal, page.items))
 
 
 @router.post("", status_code=201, response_model=TimeWaveClientOne, responses=_answers(Conflict))
