@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from rolodex.dialects.customers_v1 import routes as customers_v1
 from rolodex.dialects.summit import routes as summit
+from rolodex.dialects.timewave import routes as timewave
 
-ROUTERS: list[APIRouter] = [summit.router, customers_v1.router]
-"""The Summit clients API (seeds/001) at /api/clients; the customers & orders API v1.0
-(seeds/002) at /v1.0/customers."""
+ROUTERS: list[APIRouter] = [summit.router, customers_v1.router, timewave.router]
+"""Summit (seeds/001) at /api/clients, customers & orders v1.0 (seeds/002) at /v1.0/customers,
+TimeWave (seeds/003) at /v3/clients."""
