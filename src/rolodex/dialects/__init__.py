@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from rolodex.dialects.recras import routes as recras
 from rolodex.dialects.summit import routes as summit
 
-ROUTERS: list[APIRouter] = [summit.router]
+# Summit's clients (seeds/001) at /api/clients; Recras' customers (seeds/004) at /api2.
+ROUTERS: list[APIRouter] = [summit.router, recras.router]

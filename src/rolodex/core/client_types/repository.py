@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import Select, func, select
@@ -33,6 +34,20 @@ async def by_name(session: AsyncSession, principal: Principal, name: str) -> Cli
     """The type with this name, compared case-insensitively."""
     stmt = scoped(principal).where(func.lower(ClientType.name) == name.lower())
     return (await session.scalars(stmt)).first()
+
+
+async def names_of(
+    session: AsyncSession, principal: Principal, type_ids: Collection[UUID]
+) -> dict[UUID, str]:
+    """id -> name of these client types."""
+    if not type_ids:
+        return {}
+    stmt = (
+        scoped(principal)
+        .with_only_columns(ClientType.id, ClientType.name)
+        .where(ClientType.id.in_(sorted(type_ids)))
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt)}
 
 
 async def flush(session: AsyncSession) -> None:
