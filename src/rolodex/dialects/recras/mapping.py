@@ -64,6 +64,8 @@ TO_GENDER: Mapping[str, str] = {native: recras for recras, native in GENDERS.ite
 
 BEDRIJF_ID = "recras.bedrijf_id"
 DEFAULT_BEDRIJF_ID = 1
+# Sent as "", these are none (null): the native field cannot hold "" and Recras shows null.
+EMPTY_IS_NONE = frozenset({"provinciecode", "telefoon1", "telefoon2", "email1", "email2"})
 # Marks a field Recras was given as "" (native: null), so that it reads back as "".
 EMPTY_MARKERS: Mapping[str, str] = {
     "website": "recras.website",
@@ -145,7 +147,7 @@ def _client_values(
     body: RecrasKlantUpdate, refs: References, *, metadata: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The native values (API names) of the fields sent; `metadata` is the current one."""
-    sent = body.given()
+    sent = _none_for_empty(body.given())
     values: dict[str, Any] = {FIELDS[key]: sent[key] for key in FIELDS if key in sent}
     meta = dict(metadata)
     if "website" in sent:
@@ -161,6 +163,10 @@ def _client_values(
     if body.extra_fields:
         values["customFields"] = to_custom_fields(body.extra_fields, refs.custom_fields)
     return values
+
+
+def _none_for_empty(sent: dict[str, Any]) -> dict[str, Any]:
+    return {k: None if k in EMPTY_IS_NONE and v == "" else v for k, v in sent.items()}
 
 
 def _mark(meta: dict[str, Any], name: str, value: str | None) -> None:
@@ -190,7 +196,7 @@ def to_contact_persons(items: Sequence[RecrasContactIn], refs: References) -> li
     """`contactpersonen` as native contact person items (API names); an unknown id is a 406."""
     out = []
     for index, item in enumerate(items):
-        sent = item.given()
+        sent = _none_for_empty(item.given())
         values = {CONTACT_FIELDS[key]: sent[key] for key in CONTACT_FIELDS if key in sent}
         if values.get("gender") is not None:
             values["gender"] = GENDERS[values["gender"]]
