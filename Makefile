@@ -43,10 +43,13 @@ revision: install ## new migration: make revision m="what changed"
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
 fuzz: install ## a longer schemathesis run against the OpenAPI document
-	ROLODEX_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/fuzz
+	ROLODEX_FUZZ_EXAMPLES=300 ROLODEX_FUZZ_COVERAGE=1 ROLODEX_FUZZ_STEPS=12 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: install ## benchmarks against the framework floor (SIZE=100000 for a quick look)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run --size $(SIZE)
 
-.PHONY: help install run test lint types migrate revision fuzz bench
+bench-import: install ## CSV import rate on PostgreSQL (ROWS=100000 by default; ROWS=1000000)
+	$(BIN)/python -m bench.import_rate --rows $(or $(ROWS),100000) --rerun
+
+.PHONY: help install run test lint types migrate revision fuzz bench bench-import

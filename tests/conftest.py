@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex.api.app import BASE_PATH, create_app
 from rolodex.core import migrate
-from rolodex.core.db import create_engine, session_factory, session_scope
+from rolodex.core.db import create_engine, dispose, session_factory, session_scope
 from rolodex.core.keys import service as keys_service
 from rolodex.core.models import Base
 from rolodex.core.orgs import service as orgs_service
@@ -49,6 +49,18 @@ def pg_reachable() -> bool:
 PG_OK = pg_reachable()
 if REQUIRE_PG and not PG_OK:
     raise RuntimeError(f"ROLODEX_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable at {PG_URL}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`postgres_only` tests are skipped on the SQLite backend and without PostgreSQL."""
+    for item in items:
+        if item.get_closest_marker("postgres_only") is None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "sqlite":
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only"))
+        elif not PG_OK:
+            item.add_marker(pytest.mark.skip(reason="no PostgreSQL"))
 
 
 def backends() -> list[Any]:
@@ -105,7 +117,7 @@ def settings(database_url: str) -> Settings:
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 @pytest.fixture

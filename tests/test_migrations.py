@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from tests.conftest import backends, create_pg_database, drop_pg_database
 
 from rolodex.core import migrate
-from rolodex.core.db import create_engine
+from rolodex.core.db import create_engine, dispose
 from rolodex.core.models import Base
 from rolodex.settings import Settings
 
@@ -55,7 +55,7 @@ async def test_upgrade_from_empty_matches_models(backend_name: str, tmp_path: Pa
         engine = create_engine(Settings(database_url=url))
         async with engine.connect() as conn:
             diffs = await conn.run_sync(_diff)
-        await engine.dispose()
+        await dispose(engine)
         assert diffs == []
         # Running it again is a no-op.
         await asyncio.to_thread(migrate.upgrade, url)

@@ -1,9 +1,17 @@
-"""Logging that never writes secrets or personal data: API keys, emails, personal numbers."""
+"""Logging that never writes secrets or personal data: API keys, emails, personal numbers.
+
+Every log record is redacted when it is created (a record factory), so it does not matter which
+logger wrote it or which handler prints it: uvicorn's, pytest's, the stderr fallback a library
+logger propagates to. SQLAlchemy engines also hide statement parameters (core/db.py), so the
+values in a failed statement never reach a traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
+from typing import Any
 
 _PATTERNS = [
     (re.compile(r"rdx_[A-Za-z0-9_\-]{8,}"), "rdx_[redacted]"),
@@ -20,26 +28,41 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with its message, traceback and stack redacted (in place)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: keep what can be shown
+        message = f"{record.msg!r} {record.args!r}"
+    record.msg, record.args = redact(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's final message with the secrets and personal data masked."""
+    """Redacts each record that passes (for handlers set up outside `install`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if cleaned != message or record.args:
-            record.msg, record.args = cleaned, None
+        redact_record(record)
         return True
 
 
+class _RedactingFactory:
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return redact_record(self.wrapped(*args, **kwargs))
+
+
 def install() -> None:
-    """Attach the filter to every handler of the root and uvicorn loggers (idempotent)."""
-    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access", "rolodex", "sqlalchemy"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
-        for handler in logger.handlers:
-            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-                handler.addFilter(RedactingFilter())
+    """Redact every log record from now on, whoever logs it (idempotent)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RedactingFactory):
+        logging.setLogRecordFactory(_RedactingFactory(factory))

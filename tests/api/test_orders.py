@@ -382,3 +382,35 @@ class TestMetadataAndTagLimits:
         assert [c["id"] for c in r.json()["data"]] == [vip["id"]]
         r = await api.get("/clients", params={"metadata.erpSystem": "sap"})
         assert [c["id"] for c in r.json()["data"]] == [vip["id"]]
+
+
+class TestOrderEvents:
+    async def test_create_update_delete_emit_one_event_each(self, api: httpx.AsyncClient) -> None:
+        client = (await api.post("/clients", json=client_body())).json()
+        made = await api.post("/orders", json={"clientId": client["id"], "description": "a"})
+        assert made.status_code == 201, made.text
+        order = made.json()
+        url = f"/orders/{order['id']}"
+        assert (await api.patch(url, json={"status": "SUBMITTED"})).status_code == 200
+        assert (await api.delete(url)).status_code == 200
+        events = (await api.get("/events", params={"type": "order.*"})).json()["data"]
+        assert [e["type"] for e in events] == ["order.created", "order.updated", "order.deleted"]
+        assert all(e["data"]["object"]["id"] == order["id"] for e in events)
+        assert events[1]["data"]["previousAttributes"]["status"] == "DRAFT"
+        assert (await api.patch(url, json={"status": "DRAFT"})).status_code == 404
+        after = (await api.get("/events", params={"type": "order.*"})).json()["data"]
+        assert len(after) == 3
+
+
+async def test_purging_a_client_deletes_its_orders_with_events(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    client = (await api.post("/clients", json=client_body())).json()
+    for _ in range(2):
+        r = await api.post("/orders", json={"clientId": client["id"]})
+        assert r.status_code == 201
+    r = await api.delete(f"/clients/{client['id']}?permanent=true", headers=tenant.headers("admin"))
+    assert r.status_code == 200
+    assert (await api.get("/orders")).json()["data"] == []
+    types = [e["type"] for e in (await api.get("/events")).json()["data"]]
+    assert types.count("order.deleted") == 2 and "client.purged" in types

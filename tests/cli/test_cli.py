@@ -69,3 +69,22 @@ def test_demo_is_stable(tmp_path: Path, monkeypatch: object) -> None:
     first = _run("demo", "--clients", "20", "--database-url", url).strip()
     second = _run("demo", "--clients", "20", "--database-url", url).strip()
     assert first == second and first.startswith("rdx_")
+
+
+def test_demo_records_events_for_every_record(tmp_path: Path, monkeypatch: object) -> None:
+    import sqlite3
+
+    import pytest
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    mp.chdir(tmp_path)
+    path = tmp_path / "demo.db"
+    _run("demo", "--clients", "5", "--database-url", f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        counts = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+        contacts = db.execute("SELECT count(*) FROM contact_persons").fetchone()[0]
+        unnumbered = db.execute(
+            "SELECT count(*) FROM events WHERE sequence IS NULL OR actor_key_id IS NOT NULL"
+        ).fetchone()[0]
+    assert counts == {"client.created": 5, "contact_person.created": contacts, "address.created": 5}
+    assert contacts >= 5 and unnumbered == 0

@@ -15,11 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex import logs
-from rolodex.api import errors
+from rolodex.api import errors, openapi
+from rolodex.api.idempotency import IdempotencyMiddleware
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
-from rolodex.api.middleware import RequestContextMiddleware
+from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
-from rolodex.core.db import create_engine, session_factory
+from rolodex.core.db import create_engine, dispose, session_factory
 from rolodex.core.webhooks.worker import Worker
 from rolodex.settings import Settings, get_settings
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if owns_engine:
-            await engine.dispose()
+            await dispose(engine)
 
     app = FastAPI(
         title="Rolodex",
@@ -79,13 +80,17 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.sessions = session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
     errors.install(app)
+    openapi.install(app)
     app.include_router(service_router())
     app.include_router(metrics_router())
     for router in native_routers():
         app.include_router(router, prefix=BASE_PATH)
     for router in dialect_routers():
         app.include_router(router)
+    # Innermost: it sees requests that passed the body and content-type checks.
+    app.add_middleware(IdempotencyMiddleware, wait_seconds=settings.idempotency_wait_seconds)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(InputGuardMiddleware, max_json_depth=settings.max_json_depth)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

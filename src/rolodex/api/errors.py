@@ -10,7 +10,7 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -160,15 +160,39 @@ def summarize(issues: Sequence[FieldIssue]) -> str:
 
 
 def is_database_down(exc: BaseException) -> bool:
-    """Lost connections, refused connections, pool exhaustion, timeouts: retryable 503s."""
-    if isinstance(exc, PoolTimeout | InterfaceError | OperationalError | OSError | TimeoutError):
+    """Lost or refused connections, a database starting or stopping, pool exhaustion, statement
+    and lock timeouts, deadlocks and serialization failures: retryable 503s."""
+    if isinstance(exc, PoolTimeout | InterfaceError | OperationalError):
         return True
-    if isinstance(exc, DBAPIError):
-        orig = type(exc.orig).__name__ if exc.orig is not None else ""
-        return exc.connection_invalidated or orig in _RETRYABLE
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    for cause in _chain(exc):
+        if isinstance(cause, OSError | TimeoutError):
+            return True
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_RETRYABLE_STATES):
+            return True
+        if type(cause).__name__ in _RETRYABLE:
+            return True
     return False
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, the driver's error it wraps and what that was raised from."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found and len(found) < 8:
+        found.append(current)
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return found
+
+
+# SQLSTATE classes and codes: connection exceptions (08), insufficient resources (53), admin or
+# crash shutdown and "starting up" (57P01-3), statement timeout (57014), lock timeout (55P03),
+# serialization failure and deadlock (40001, 40P01), idle-in-transaction timeout (25P03).
+_RETRYABLE_STATES = ("08", "53", "57P01", "57P02", "57P03", "57014", "55P03", "40001", "40P01",
+                     "25P03")  # fmt: skip
 _RETRYABLE = {
     "QueryCanceledError",
     "ConnectionDoesNotExistError",
@@ -176,6 +200,9 @@ _RETRYABLE = {
     "ConnectionFailureError",
     "AdminShutdownError",
     "TooManyConnectionsError",
+    "LockNotAvailableError",
+    "DeadlockDetectedError",
+    "SerializationError",
 }
 
 
@@ -186,7 +213,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: RolodexError) -> Response:
         headers = None
         if isinstance(exc, core.RateLimited):
-            headers = {"Retry-After": str(exc.retry_after)}
+            headers = {**exc.headers, "Retry-After": str(exc.retry_after)}
         if isinstance(exc, core.MovedPermanently):
             headers = {"Location": exc.location}
         return error_response(request, status_of(exc), exc.message, exc.code, exc.details, headers)
@@ -209,6 +236,15 @@ def install(app: FastAPI) -> None:
         if status == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}"
         return error_response(request, status, message, headers=getattr(exc, "headers", None))
+
+    # Database and network failures get handlers of their own: Starlette re-raises whatever
+    # reaches the catch-all below after answering, so a 503 there would also be logged as an
+    # "Exception in ASGI application" traceback in the server's log.
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def _infrastructure(request: Request, exc: Exception) -> Response:
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

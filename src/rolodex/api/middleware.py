@@ -1,15 +1,19 @@
-"""Pure ASGI middleware: request ids, body limits, content types, security headers."""
+"""Pure ASGI middleware: request ids, body limits, content types, security headers, input guards."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rolodex.api.errors import error_body
+from rolodex.core.errors import FieldIssue
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH", "POST", "PUT", "PATCH"}
@@ -105,8 +109,10 @@ class RequestContextMiddleware:
         return 415, "Send the body as application/json", "UNSUPPORTED_MEDIA_TYPE"
 
 
-async def _reply(send: Any, rid: str, status: int, message: str, code: str) -> None:
-    body = orjson.dumps(error_body(status, message, code, (), rid))
+async def _reply(
+    send: Any, rid: str, status: int, message: str, code: str, details: Iterable[FieldIssue] = ()
+) -> None:
+    body = orjson.dumps(error_body(status, message, code, details, rid))
     await send(
         {
             "type": "http.response.start",
@@ -118,3 +124,187 @@ async def _reply(send: Any, rid: str, status: int, message: str, code: str) -> N
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# ---------------------------------------------------------------- hostile input
+
+# `\u0000` or a UTF-16 surrogate escape: worth a closer look (a pair of surrogates is fine).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_BAD_TEXT = "NUL characters and unpaired surrogates are not allowed in text"
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def parse_json(body: bytes) -> Any:
+    """The body parsed without recursion trouble; _TooDeep when a parser gives up on its depth.
+
+    orjson first (fast, and it refuses past 1024 levels instead of crashing); the standard
+    library for what orjson refuses but JSON allows (integers past 64 bits, lone surrogates).
+    ValueError when the text is not JSON.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "recursion" in str(exc).lower():
+            raise _TooDeep from None
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise _TooDeep from None
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """True when arrays and objects nest more than `limit` levels (iteratively, containers only)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        nested = [child for child in children if isinstance(child, dict | list)]
+        if nested:
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in nested if child)
+    return False
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return False
+
+
+def bad_text_path(value: Any) -> str | None:
+    """Where a parsed JSON value holds text no database can store; None when it holds none."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if _bad_text(node):
+                return path or "body"
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                child = f"{path}.{key}" if path else str(key)
+                if _bad_text(key):
+                    return child
+                stack.append((item, child))
+        elif isinstance(node, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node))
+    return None
+
+
+class InputGuardMiddleware:
+    """Refuses, with a 400, input that would otherwise reach a parser or the database badly.
+
+    JSON bodies nested deeper than `max_json_depth` (a recursion bomb for any parser), and text
+    with NUL characters or unpaired surrogates (PostgreSQL cannot store them) in JSON bodies,
+    paths and query strings. It sits inside RequestContextMiddleware, which has already enforced
+    the body size. Bodies without a suspicious escape or enough brackets pass after two cheap
+    byte scans, without being parsed here.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_json_depth: int) -> None:
+        self.app = app
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = str(scope.get("state", {}).get("request_id", ""))
+        field = _bad_url_part(scope)
+        if field is not None:
+            await _reply(send, rid, 400, *_bad_text_error(field))
+            return
+        if scope["method"] not in _BODY_METHODS or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body, disconnected = await _read_body(receive)
+        if disconnected:
+            return  # nobody is listening for an answer
+        problem = self._check_body(body)
+        if problem is not None:
+            await _reply(send, rid, 400, *problem)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _check_body(self, body: bytes) -> tuple[str, str, list[FieldIssue]] | None:
+        limit = self.max_json_depth
+        # Most bodies cannot nest deeper than the limit nor hold a bad escape: two byte scans.
+        bracketed = body.count(b"[") + body.count(b"{") > limit
+        suspect = _SUSPECT_ESCAPE.search(body) is not None
+        if not bracketed and not suspect:
+            return None
+        too_deep = (
+            f"The JSON body is nested deeper than {limit} levels",
+            "VALIDATION_ERROR",
+            [FieldIssue("body", f"nested deeper than {limit} levels")],
+        )
+        try:
+            value = parse_json(body)
+        except _TooDeep:
+            return too_deep
+        except ValueError:
+            return None  # not JSON: the route answers its own 400
+        if bracketed and deeper_than(value, limit):
+            return too_deep
+        path = bad_text_path(value) if suspect else None
+        if path is None:
+            return None
+        return _bad_text_error(path)
+
+
+def _bad_text_error(field: str) -> tuple[str, str, list[FieldIssue]]:
+    issue = FieldIssue(field, _BAD_TEXT)
+    return f"Invalid input: {field}: {_BAD_TEXT}", "VALIDATION_ERROR", [issue]
+
+
+def _bad_url_part(scope: Scope) -> str | None:
+    if "\x00" in scope["path"]:
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query or unquote_to_bytes(query).find(b"\x00") >= 0:
+        return "query"
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    """A body the routes will parse as JSON (without a content type they do not)."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            ctype: bytes = value.split(b";")[0].strip().lower()
+            return ctype == b"application/json" or ctype.endswith(b"+json")
+    return False
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body; True when the client went away before sending all of it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), True
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The buffered body in one message, then whatever the server sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

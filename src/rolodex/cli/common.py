@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core.db import create_engine, session_factory, session_scope
+from rolodex.core.db import create_engine, dispose, session_factory, session_scope
 from rolodex.core.errors import RolodexError
 from rolodex.settings import Settings
 
@@ -43,7 +43,7 @@ async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
         async with session_scope(session_factory(engine)) as session:
             yield session
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:

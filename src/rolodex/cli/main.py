@@ -1,4 +1,4 @@
-"""`rolodex`: serve, migrate, organizations, keys, demo data."""
+"""`rolodex`: serve, migrate, organizations, keys, demo data, CSV import and export."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import typer
 
 from rolodex import logs
 from rolodex.cli import demo as demo_data
+from rolodex.cli import transfer
 from rolodex.cli.common import DatabaseUrl, JsonFlag, print_json, run, settings_for, transaction
 from rolodex.core import migrate
 from rolodex.core.db import create_engine, session_factory
@@ -28,6 +29,8 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(db_app, name="db")
+app.add_typer(transfer.import_app, name="import")
+app.add_typer(transfer.export_app, name="export")
 
 
 @db_app.command("upgrade")

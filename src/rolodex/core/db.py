@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -63,15 +64,31 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """The engine for the configured database, with per-backend connection settings."""
     url = async_database_url(settings.database_url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        engine = create_async_engine(
+            url, poolclass=NullPool if ":memory:" not in url else None, hide_parameters=True
+        )
         _sqlite_pragmas(engine)
         return engine
+    engine = _pg_engine(url, settings, pool_size=settings.db_pool_size)
+    # Counters are bumped on connections of their own (see numbers.py). Taking that second
+    # connection from the request's own pool deadlocks under load: every pooled connection
+    # held by a request that waits for one more. A separate small pool cannot run dry that way,
+    # because its connections are held for one autocommit UPDATE and wait for nothing else.
+    _SIDE_ENGINES[engine.sync_engine] = _pg_engine(
+        url, settings, pool_size=max(2, settings.db_pool_size // 4)
+    )
+    return engine
+
+
+def _pg_engine(url: str, settings: Settings, *, pool_size: int) -> AsyncEngine:
     return create_async_engine(
         url,
-        pool_size=settings.db_pool_size,
+        pool_size=pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
+        # Statement values (emails, personal numbers) stay out of errors and their tracebacks.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
@@ -83,6 +100,22 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
         },
     )
+
+
+_SIDE_ENGINES: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def side_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for short side transactions next to `engine`'s (itself when it has none)."""
+    return _SIDE_ENGINES.get(engine.sync_engine, engine)
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close `engine`'s connections and those of its side engine."""
+    side = _SIDE_ENGINES.pop(engine.sync_engine, None)
+    if side is not None:
+        await side.dispose()
+    await engine.dispose()
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

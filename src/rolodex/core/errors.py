@@ -64,9 +64,12 @@ class UnsupportedMediaType(RolodexError):
 class RateLimited(RolodexError):
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.headers = headers or {}  # the limiter's X-RateLimit-* values, shown on the 429
 
 
 class ServiceUnavailable(RolodexError):

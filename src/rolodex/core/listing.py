@@ -95,6 +95,8 @@ class ListField:
     sort: bool = False
     nullable: bool = True
     case_insensitive: bool = False
+    # Builds the SQL condition itself (a subquery on another table, say) instead of `column`.
+    predicate: Callable[[Filter], ColumnElement[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -560,6 +562,8 @@ def ilike_any(columns: Iterable[ColumnLike], q: str) -> ColumnElement[bool]:
 
 def _condition(flt: Filter, dialect: Dialect) -> ColumnElement[bool]:
     field, values = flt.field, flt.values
+    if field.predicate is not None:
+        return field.predicate(flt)
     if field.kind is FieldKind.TAGS:
         return _tags_any(_expr(field.column), values, dialect)
     if flt.op == "between":

@@ -7,6 +7,8 @@ from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.custom_fields.models import CustomField
 from rolodex.core.db import Base
 from rolodex.core.events.models import Event
+from rolodex.core.external_ids.models import ExternalId
+from rolodex.core.idempotency.models import IdempotencyKey
 from rolodex.core.keys.models import ApiKey
 from rolodex.core.orders.models import Order
 from rolodex.core.orgs.models import Counter, Organization
@@ -25,6 +27,8 @@ __all__ = [
     "CustomField",
     "Delivery",
     "Event",
+    "ExternalId",
+    "IdempotencyKey",
     "Order",
     "Organization",
     "Webhook",

@@ -288,9 +288,23 @@ class TestMerge:
         first = await create(recras, klant())
         await create(recras, klant(afdeling="Inkoop"), status=200)
         events = (await api.get("/events")).json()["data"]
-        assert [e["type"] for e in events] == ["client.created", "client.updated"]
-        assert events[1]["data"]["object"]["number"] == first["id"]
-        assert events[1]["data"]["previousAttributes"] == {"department": None}
+        assert [e["type"] for e in events] == [
+            "client.created",
+            "contact_person.created",
+            "client.updated",
+        ]
+        assert events[2]["data"]["object"]["number"] == first["id"]
+        assert events[2]["data"]["previousAttributes"] == {"department": None}
+        # A contact filled in and one added by a merge have their events too.
+        body = klant("Familie de Vries", {**MAIN, "telefoon1": "0612345678"}, {"voornaam": "Piet"})
+        await create(recras, body, status=200)
+        after = (await api.get("/events", params={"after": events[-1]["sequence"]})).json()["data"]
+        assert [(e["type"], e["data"]["object"]["firstName"]) for e in after] == [
+            ("client.updated", None),
+            ("contact_person.updated", "Anna"),
+            ("contact_person.created", "Piet"),
+        ]
+        assert after[1]["data"]["previousAttributes"] == {"phone": None}
 
     async def test_otherwise_a_new_customer(self, recras: httpx.AsyncClient) -> None:
         first = await create(recras, klant())

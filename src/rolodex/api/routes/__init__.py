@@ -6,6 +6,7 @@ from rolodex.api.routes import (
     addresses,
     client_types,
     clients,
+    clients_sync,
     contacts,
     custom_fields,
     events,
@@ -13,7 +14,9 @@ from rolodex.api.routes import (
     webhooks,
 )
 
+# clients_sync first: its fixed paths (/clients/export, ...) must win over /clients/{client_id}.
 ROUTERS: list[APIRouter] = [
+    clients_sync.router,
     clients.router,
     contacts.router,
     addresses.router,

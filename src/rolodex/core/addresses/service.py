@@ -1,4 +1,8 @@
-"""Address rules: create, read, list, update and delete a client's addresses."""
+"""Address rules: create, read, list, update and delete a client's addresses.
+
+Every write records one event per address it changes (`address.created`, `.updated`, `.deleted`)
+in the caller's transaction; an update that changes nothing records nothing.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from rolodex.core.addresses.schemas import (
     READ_ONLY,
     AddressCreate,
     AddressFields,
+    AddressRead,
     AddressUpdate,
     ClientAddressIn,
 )
@@ -24,6 +29,7 @@ from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clock import format_timestamp, now
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, under
+from rolodex.core.events import service as events_service
 from rolodex.core.principal import Principal
 
 NUMBER_KIND = "address"
@@ -54,6 +60,7 @@ async def create(
     address.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
     session.add(address)
     await session.flush()
+    await _record(session, principal, "address.created", address)
     return address
 
 
@@ -86,8 +93,10 @@ async def update(
     """Change the fields given; `null` clears one."""
     address = await get(session, principal, client_id, address_id)
     _check_read_only(address, data)
+    before = snapshot(address)
     _apply(address, _values(data), creating=False)
     await session.flush()
+    await _record(session, principal, "address.updated", address, previous=before)
     return address
 
 
@@ -96,6 +105,7 @@ async def delete(
 ) -> Address:
     """Remove an address for good; answers it as it was."""
     address = await get(session, principal, client_id, address_id)
+    await _record(session, principal, "address.deleted", address)
     await session.delete(address)
     await session.flush()
     return address
@@ -117,6 +127,8 @@ async def set_for_client(
             raise Invalid.field(f"addresses[{index}].id", f"no address {item.id} of this client")
         if item.id is not None:
             seen.add(item.id)
+    before = {address_id: snapshot(address) for address_id, address in existing.items()}
+    gone = [a for a in existing.values() if a.id not in seen] if replace else []
     if replace:
         await repository.delete_for_client(session, principal, client_id, keep=sorted(seen))
     fresh = [item for item in items if item.id is None]
@@ -125,22 +137,57 @@ async def set_for_client(
         if fresh
         else ()
     )
+    written: list[Address] = []
     for index, item in enumerate(items):
         with under(f"addresses[{index}]"):
             values = {name: None for name in WRITABLE} | _values(item)
             if item.id is not None:
                 _apply(existing[item.id], values, creating=False)
+                written.append(existing[item.id])
                 continue
             address = _new(principal, client_id)
             _apply(address, values, creating=True)
             address.number = next(numbers_)
             session.add(address)
+            written.append(address)
     await session.flush()
+    # Events in the body's order, then the addresses the replace removed.
+    for address in written:
+        kind = "address.updated" if address.id in before else "address.created"
+        await _record(session, principal, kind, address, previous=before.get(address.id))
+    for address in gone:
+        await events_service.record(session, principal, "address.deleted", before[address.id])
 
 
 async def delete_for_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
     """Remove every address of a client (its purge)."""
+    for address in await repository.for_clients(session, principal, [client_id]):
+        await _record(session, principal, "address.deleted", address)
     await repository.delete_for_client(session, principal, client_id)
+
+
+def snapshot(address: Address) -> dict[str, Any]:
+    """The address as its events carry it: the API's view, `clientId` included."""
+    return {
+        **events_service.snapshot(AddressRead, to_read(address)),
+        "clientId": str(address.client_id),
+    }
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    address: Address,
+    *,
+    previous: dict[str, Any] | None = None,
+) -> None:
+    """One event for the address; an update that changed nothing records none."""
+    after = snapshot(address)
+    if previous is not None and not events_service.changed(previous, after):
+        return
+    at = None if event_type == "address.deleted" else address.updated_at
+    await events_service.record(session, principal, event_type, after, previous=previous, at=at)
 
 
 def _new(principal: Principal, client_id: UUID) -> Address:

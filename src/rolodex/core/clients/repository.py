@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +23,12 @@ from rolodex.core.enums import (
     PaymentType,
 )
 from rolodex.core.errors import Conflict
-from rolodex.core.listing import FieldKind, ListField, ListSpec
+from rolodex.core.external_ids import repository as external_ids_repository
+from rolodex.core.external_ids.models import ExternalId
+from rolodex.core.listing import FieldKind, Filter, ListField, ListSpec
 from rolodex.core.principal import Principal
+
+SUBJECT_KIND = "client"
 
 
 def scoped(principal: Principal) -> Select[Client]:
@@ -71,6 +75,93 @@ async def with_main_contact_email(
     return list(await session.scalars(stmt.order_by(Client.number)))
 
 
+async def by_external_ref(
+    session: AsyncSession,
+    principal: Principal,
+    system: str,
+    external_id: str,
+    *,
+    for_update: bool = False,
+) -> Client | None:
+    """The live client holding `external_id` in `system` (externalIds)."""
+    stmt = (
+        scoped(principal)
+        .join(
+            ExternalId,
+            (ExternalId.subject_id == Client.id)
+            & (ExternalId.organization_id == principal.organization_id)
+            & (ExternalId.subject_kind == SUBJECT_KIND),
+        )
+        .where(
+            ExternalId.system == system,
+            ExternalId.external_id == external_id,
+            Client.deleted_at.is_(None),
+        )
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=Client)
+    return (await session.scalars(stmt)).first()
+
+
+async def live_by(
+    session: AsyncSession, principal: Principal, column: str, values: Sequence[str]
+) -> list[Client]:
+    """Live clients whose `column` (id, externalId, email lower-cased) is one of `values`."""
+    if not values:
+        return []
+    if column == "id":
+        condition: Any = Client.id.in_([UUID(v) for v in values])
+    elif column == "email":
+        condition = func.lower(Client.email).in_([v.lower() for v in values])
+    else:
+        condition = Client.external_id.in_(list(values))
+    stmt = scoped(principal).where(condition, Client.deleted_at.is_(None))
+    return list((await session.scalars(stmt)).all())
+
+
+async def live_by_refs(
+    session: AsyncSession, principal: Principal, system: str, values: Sequence[str]
+) -> list[tuple[str, Client]]:
+    """Live clients holding one of `values` in `system`, with the value each holds."""
+    if not values:
+        return []
+    stmt = (
+        scoped(principal)
+        .join(
+            ExternalId,
+            (ExternalId.subject_id == Client.id)
+            & (ExternalId.organization_id == principal.organization_id)
+            & (ExternalId.subject_kind == SUBJECT_KIND),
+        )
+        .where(
+            ExternalId.system == system,
+            ExternalId.external_id.in_(list(values)),
+            Client.deleted_at.is_(None),
+        )
+        .add_columns(ExternalId.external_id)
+    )
+    return [(value, client) for client, value in (await session.execute(stmt)).all()]
+
+
+async def taken(
+    session: AsyncSession, principal: Principal, column: str, values: Sequence[str]
+) -> set[str]:
+    """Which of `values` a live client already has in `column` (`email` compared lower-cased)."""
+    if not values:
+        return set()
+    if column == "email":
+        expr: Any = func.lower(Client.email)
+        wanted = [v.lower() for v in values]
+    else:
+        expr, wanted = Client.external_id, list(values)
+    stmt = select(expr).where(
+        Client.organization_id == principal.organization_id,
+        Client.deleted_at.is_(None),
+        expr.in_(wanted),
+    )
+    return {value for value in (await session.scalars(stmt)).all() if value is not None}
+
+
 async def flush(session: AsyncSession) -> None:
     """Flush, turning unique-index violations into a Conflict that names the field."""
     try:
@@ -81,11 +172,21 @@ async def flush(session: AsyncSession) -> None:
 
 def conflict_from(exc: IntegrityError) -> Conflict:
     text = str(exc.orig).lower()
+    if "external_ids" in text:
+        return Conflict("Another client already has one of these externalIds")
     if "email" in text:
-        return Conflict("A client with this email already exists in the organization")
+        return email_taken()
     if "external_id" in text:
-        return Conflict("A client with this externalId already exists in the organization")
+        return external_id_taken()
     return Conflict("The change conflicts with another record")
+
+
+def email_taken() -> Conflict:
+    return Conflict("A client with this email already exists in the organization")
+
+
+def external_id_taken() -> Conflict:
+    return Conflict("A client with this externalId already exists in the organization")
 
 
 def _enum(name: str, column: Any, values: type[Any], **kw: Any) -> ListField:
@@ -98,7 +199,17 @@ def _dynamic(name: str) -> ListField | None:
         return ListField(name, Client.meta[key].as_string(), FieldKind.STRING)
     if prefix == "customFields" and key:
         return custom_field_filter(name, key)
+    if prefix == "externalIds" and key:
+        return ListField(name, Client.id, FieldKind.STRING, predicate=_external_ids_filter)
     return None
+
+
+def _external_ids_filter(flt: Filter) -> Any:
+    """`externalIds.sap=4711,4712`: the client holds one of the ids in that system."""
+    system = flt.field.name.partition(".")[2]
+    return external_ids_repository.held_by(
+        SUBJECT_KIND, Client.id, Client.organization_id, system, [str(v) for v in flt.values]
+    )
 
 
 def custom_field_filter(
@@ -232,3 +343,36 @@ async def count_with_type(session: AsyncSession, principal: Principal, type_id: 
         )
     )
     return int(await session.scalar(stmt) or 0)
+
+
+async def nested_keys(
+    session: AsyncSession, principal: Principal, query: listing.ListQuery
+) -> tuple[set[str], set[str], set[str]]:
+    """The metadata keys, custom-field keys and externalIds systems of the matching clients."""
+    dialect = session.get_bind().dialect
+    filtered = listing.filter_statement(scoped(principal), LIST_SPEC, query, dialect)
+    if dialect.name == "postgresql":
+        meta: Any = func.jsonb_object_keys(Client.meta)
+        custom: Any = func.jsonb_object_keys(Client.custom_fields)
+        system: Any = func.jsonb_array_elements(Client.external_ids).op("->>")("system")
+        keys = [filtered.with_only_columns(expr).distinct() for expr in (meta, custom, system)]
+    else:
+        keys = []
+        for column, path in (
+            (Client.meta, None),
+            (Client.custom_fields, None),
+            (Client.external_ids, "$.system"),
+        ):
+            each = func.json_each(column).table_valued("key", "value")
+            expr = each.c.key if path is None else func.json_extract(each.c.value, path)
+            keys.append(filtered.join(each, true()).with_only_columns(expr).distinct())
+    found = []
+    for stmt in keys:
+        found.append({str(value) for value in (await session.scalars(stmt)).all() if value})
+    return found[0], found[1], found[2]
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Refresh PostgreSQL's planner statistics of the client tables (after a bulk load)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE clients, external_ids"))

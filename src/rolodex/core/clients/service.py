@@ -1,7 +1,8 @@
 """Client rules: create, read, list, update, soft delete, restore, purge, upsert.
 
 Every write records exactly one event (client.created, .updated, .deleted, .restored, .purged)
-in the caller's transaction, so the native API, the dialects and the CLI all emit them.
+in the caller's transaction, so the native API, the dialects and the CLI all emit them. Nested
+contact persons and addresses (a body's lists, a purge) record their own events after it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
@@ -32,7 +34,10 @@ from rolodex.core.custom_fields import service as custom_fields_service
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed
 from rolodex.core.events import service as events_service
 from rolodex.core.events.models import Event
+from rolodex.core.external_ids import service as external_ids_service
+from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
+from rolodex.core.schemas import ExternalIdRef
 from rolodex.core.validation import check_national_id, check_vat
 
 NUMBER_KIND = "client"
@@ -41,6 +46,7 @@ EVENT_KIND = "client"
 # Embedded lists are other records with their own events; a client event carries its own fields.
 EMBEDDED = ("contact_persons", "addresses")
 _CUSTOM = "customFields."
+SUBJECT_KIND = repository.SUBJECT_KIND  # the record kind in the external-id table
 # Defaults a replace (PUT) resets absent fields to; everything else absent becomes null.
 DEFAULTS: dict[str, Any] = {
     "kind": "COMPANY",
@@ -105,6 +111,17 @@ async def get_by_external_id(
     return client
 
 
+async def get_by_external_ref(
+    session: AsyncSession, principal: Principal, system: str, external_id: str
+) -> Client:
+    """One live client by the id another system gives it (externalIds)."""
+    ref = _ref(system, external_id)
+    client = await repository.by_external_ref(session, principal, ref.system, ref.id)
+    if client is None:
+        raise NotFound(f"Client with externalIds {system}={external_id} not found")
+    return client
+
+
 async def list_page(
     session: AsyncSession,
     principal: Principal,
@@ -151,17 +168,25 @@ async def list_spec(
     return repository.list_spec(types, session.get_bind().dialect.name, base)
 
 
+async def build(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
+    """A new client checked against every rule; not numbered, added or flushed yet."""
+    values = _values(data, exclude=("contact_persons", "addresses"))
+    client = Client(id=new_id(), organization_id=principal.organization_id, **DEFAULTS)
+    await _apply(session, principal, client, values, creating=True)
+    return client
+
+
 async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
     """Create a client with the next number."""
-    values = _values(data, exclude=("contact_persons", "addresses"))
-    client = Client(organization_id=principal.organization_id, **DEFAULTS)
-    await _apply(session, principal, client, values, creating=True)
+    client = await build(session, principal, data)
+    await sync_external_ids(session, principal, client, new=True)
     client.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
     client.search_text = search_text(client)
     session.add(client)
     await repository.flush(session)
-    await _set_nested(session, principal, client, data, replace=False)
+    # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
+    await _set_nested(session, principal, client, data, replace=False)
     return client
 
 
@@ -180,6 +205,8 @@ async def update(
     before = snapshot(client)
     values = _values(data, exclude=("contact_persons", "addresses"))
     await _apply(session, principal, client, values, creating=False, merge_custom_fields=True)
+    if "external_ids" in values:
+        await sync_external_ids(session, principal, client)
     await repository.flush(session)
     await _record(session, principal, "client.updated", client, previous=before)
     return client
@@ -215,9 +242,10 @@ async def replace(
         if full.get(key) is None:
             full[key] = default
     await _apply(session, principal, client, full, creating=False)
+    await sync_external_ids(session, principal, client)
     await repository.flush(session)
-    await _set_nested(session, principal, client, data, replace=True)
     await _record(session, principal, "client.updated", client, previous=before)
+    await _set_nested(session, principal, client, data, replace=True)
     return client
 
 
@@ -256,6 +284,47 @@ async def upsert_by_external_id(
     return await replace(session, principal, existing, data), False
 
 
+async def upsert_by_external_ref(
+    session: AsyncSession, principal: Principal, system: str, external_id: str, data: ClientCreate
+) -> tuple[Client, bool]:
+    """Create or replace the client holding this id in `system`; True when created."""
+    ref = _ref(system, external_id)
+    refs = list(data.external_ids or [])
+    mine = [item for item in refs if item.system == ref.system]
+    if mine and mine[0].id != ref.id:
+        raise Invalid.field("externalIds", f"the {system} id differs from the id in the path")
+    if not mine:
+        refs.append(ref)
+    data = data.model_copy(update={"external_ids": refs})
+    data.model_fields_set.add("external_ids")
+    existing = await repository.by_external_ref(
+        session, principal, ref.system, ref.id, for_update=True
+    )
+    if existing is None:
+        return await create(session, principal, data), True
+    return await replace(session, principal, existing, data), False
+
+
+def _ref(system: str, external_id: str) -> ExternalIdRef:
+    """A (system, id) pair from a path, checked as the body's externalIds are."""
+    try:
+        return ExternalIdRef.model_validate({"system": system, "id": external_id})
+    except ValidationError as exc:
+        issues = [
+            FieldIssue(str(err["loc"][0]) if err["loc"] else "externalIds", err["msg"])
+            for err in exc.errors()
+        ]
+        raise Invalid("Invalid external id: " + issues[0].message, details=issues) from None
+
+
+async def sync_external_ids(
+    session: AsyncSession, principal: Principal, client: Client, *, new: bool = False
+) -> None:
+    """Make the external-id table match the client's externalIds (409 when one is taken)."""
+    refs = external_ids_service.refs_of(client.external_ids)
+    await external_ids_service.replace(session, principal, SUBJECT_KIND, client.id, refs, new=new)
+
+
 async def delete(
     session: AsyncSession,
     principal: Principal,
@@ -267,12 +336,14 @@ async def delete(
     """Soft delete (hidden, restorable) or, with `permanent`, purge for good."""
     client = await get(session, principal, client_id, include_deleted=permanent, for_update=True)
     check_version(client, if_match)
+    await external_ids_service.remove(session, principal, SUBJECT_KIND, [client.id])
     if permanent:
         # The event keeps the client's last state; the events outlive the row.
         await events_service.record(session, principal, "client.purged", snapshot(client))
         # The foreign keys cascade too; doing it here also deletes the contacts left orphaned.
         await contacts_service.detach_client(session, principal, client.id)
         await addresses_service.delete_for_client(session, principal, client.id)
+        await _orders_service().delete_for_client(session, principal, client.id)
         await session.delete(client)
         await session.flush()
         return client
@@ -290,6 +361,7 @@ async def restore(session: AsyncSession, principal: Principal, client_id: UUID) 
         before = snapshot(client)
         client.deleted_at = None
         client.updated_at = now()
+        await sync_external_ids(session, principal, client)
         await repository.flush(session)
         await _record(session, principal, "client.restored", client, previous=before)
     return client
@@ -399,7 +471,32 @@ def _values(data: ClientFields, *, exclude: Sequence[str]) -> dict[str, Any]:
             values[key] = [item.model_dump(mode="json") for item in values[key]]
     if "point" in values and values["point"] is not None:
         values["point"] = values["point"].model_dump()
+    if values.get("structure_id") is not None:
+        # Stored as text: Rolodex keeps no table of business units to reference.
+        values["structure_id"] = str(values["structure_id"])
     return values
+
+
+def would_change(client: Client, data: ClientFields) -> bool:
+    """Whether `data` as a PATCH would change any stored field (a re-import changes nothing)."""
+    for key, value in _values(data, exclude=("contact_persons", "addresses")).items():
+        if key == "point":
+            wanted = (value["lng"], value["lat"]) if value else (None, None)
+            if wanted != (client.point_lng, client.point_lat):
+                return True
+            continue
+        attr = "meta" if key == "metadata" else key
+        if value is None and attr in DEFAULTS:
+            value = DEFAULTS[attr]
+        value = value.value if hasattr(value, "value") else value
+        if attr == "references":
+            value = _number_references(value)
+        current = getattr(client, attr)
+        if isinstance(value, UUID) or isinstance(current, UUID):
+            value, current = (str(v) if v is not None else None for v in (value, current))
+        if value != current:
+            return True
+    return False
 
 
 async def _apply(
@@ -454,6 +551,8 @@ def _set(client: Client, key: str, value: Any) -> None:
         client.meta = value if value is not None else {}
     elif key in DEFAULTS and value is None:
         setattr(client, key, DEFAULTS[key])
+    elif key == "structure_id":  # a UUID in the API, kept as text
+        client.structure_id = str(value) if value is not None else None
     else:
         setattr(client, key, value.value if hasattr(value, "value") else value)
 
@@ -569,3 +668,10 @@ def to_read(
         "contactPersons": contact_persons,
         "addresses": addresses,
     }
+
+
+def _orders_service() -> Any:
+    # orders.service imports this module (an order's client must exist), so import it late.
+    from rolodex.core.orders import service
+
+    return service

@@ -91,6 +91,16 @@ async def lock_many(
     return {contact.id: contact for contact in await session.scalars(stmt)}
 
 
+async def get_many(
+    session: AsyncSession, principal: Principal, contact_ids: Collection[UUID]
+) -> list[ContactPerson]:
+    """These contacts (no lock), in id order."""
+    if not contact_ids:
+        return []
+    stmt = scoped(principal).where(ContactPerson.id.in_(sorted(contact_ids)))
+    return list(await session.scalars(stmt.order_by(ContactPerson.id)))
+
+
 async def get_linked(
     session: AsyncSession,
     principal: Principal,
@@ -233,21 +243,39 @@ async def delete_links(
     await session.execute(stmt.execution_options(synchronize_session=False))
 
 
+def _unlinked(principal: Principal) -> ColumnElement[bool]:
+    """The contact in the outer query is linked to no client at all."""
+    return ~exists().where(
+        _link_scope(principal), ContactLink.contact_person_id == ContactPerson.id
+    )
+
+
+async def orphans(
+    session: AsyncSession, principal: Principal, contact_ids: Collection[UUID]
+) -> set[UUID]:
+    """Those of these contacts that are linked to no client any more."""
+    if not contact_ids:
+        return set()
+    stmt = (
+        scoped(principal)
+        .with_only_columns(ContactPerson.id)
+        .where(ContactPerson.id.in_(sorted(contact_ids)), _unlinked(principal))
+    )
+    return set(await session.scalars(stmt))
+
+
 async def delete_orphans(
     session: AsyncSession, principal: Principal, contact_ids: Collection[UUID]
 ) -> None:
     """Delete those of these contacts that are linked to no client any more."""
     if not contact_ids:
         return
-    linked = exists().where(
-        _link_scope(principal), ContactLink.contact_person_id == ContactPerson.id
-    )
     await session.execute(
         delete(ContactPerson)
         .where(
             ContactPerson.organization_id == principal.organization_id,
             ContactPerson.id.in_(sorted(contact_ids)),
-            ~linked,
+            _unlinked(principal),
         )
         .execution_options(synchronize_session="fetch")
     )

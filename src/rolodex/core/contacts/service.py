@@ -4,12 +4,17 @@ Every change to a client's links first locks that client's row (SELECT ... FOR U
 PostgreSQL; SQLite runs one writer at a time anyway), then the contacts involved, in id order.
 So concurrent "make main" requests for one client run one after the other, and the partial
 unique index on (organization_id, client_id) WHERE is_main is the last line of defence.
+
+Every write records one event per contact person whose view from the client concerned changed
+(see `_Watch`): `contact_person.created`, `.linked`, `.unlinked`, `.updated` (a field or the
+client's `isMain`: a demoted or promoted main contact gets one too), and `.deleted` right after
+the `.unlinked` of a contact left with no client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -28,9 +33,11 @@ from rolodex.core.contacts.schemas import (
     ClientContactPersonIn,
     ContactPersonCreate,
     ContactPersonFields,
+    ContactPersonRead,
     ContactPersonUpdate,
 )
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed, under
+from rolodex.core.events import service as events_service
 from rolodex.core.principal import Principal
 from rolodex.core.validation import check_national_id
 
@@ -170,13 +177,16 @@ async def create(
 ) -> ContactView:
     """Create a contact person linked to the client (main when asked, or when it is the first)."""
     await live_client(session, principal, client_id, for_update=True)
+    watch = await _Watch.start(session, principal, client_id)
     contact = _new(principal)
     _apply(contact, _values(data), creating=True)
     contact.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
     contact.search_text = search_text(contact)
     session.add(contact)
     await repository.flush(session)
+    watch.created(contact)
     await _link(session, principal, client_id, contact.id, data.is_main, None)
+    await watch.finish(session, principal, first=[contact.id])
     return (await _views(session, principal, [contact], client_id))[0]
 
 
@@ -197,11 +207,13 @@ async def update(
     contact, is_main = found
     check_version(contact, if_match)
     _check_read_only(contact, client_id, data)
+    watch = await _Watch.start(session, principal, client_id, [contact])
     values = _values(data)
     if values:
         _apply(contact, values, creating=False)
         await repository.flush(session)
     await _link(session, principal, client_id, contact.id, data.is_main, is_main)
+    await watch.finish(session, principal)
     return (await _views(session, principal, [contact], client_id))[0]
 
 
@@ -217,8 +229,10 @@ async def link(
     contact = await repository.get(session, principal, contact_id, for_update=True)
     if contact is None:
         raise not_found(contact_id)
+    watch = await _Watch.start(session, principal, client_id, [contact])
     current = await repository.link_flag(session, principal, client_id, contact_id)
     created = await _link(session, principal, client_id, contact_id, is_main, current)
+    await watch.finish(session, principal)
     return (await _views(session, principal, [contact], client_id))[0], created
 
 
@@ -231,16 +245,18 @@ async def unlink(
     if found is None:
         raise not_found(contact_id)
     before = (await _views(session, principal, [found[0]], client_id))[0]
+    watch = await _Watch.start(session, principal, client_id, [found[0]])
     await repository.delete_links(session, principal, client_id, [contact_id])
     if found[1]:
         # The next contact in the client's list takes over as the main one.
-        await repository.set_main(
-            session,
-            principal,
-            client_id,
-            await repository.first_linked(session, principal, client_id),
-        )
-    await repository.delete_orphans(session, principal, [contact_id])
+        successor = await repository.first_linked(session, principal, client_id)
+        if successor is not None:
+            # Watched now: its view changes only when it becomes the main one.
+            await watch.add(
+                session, principal, await repository.get_many(session, principal, [successor])
+            )
+        await repository.set_main(session, principal, client_id, successor)
+    await watch.finish(session, principal)
     return before
 
 
@@ -288,6 +304,7 @@ async def set_for_client(
     current = await repository.link_state(session, principal, client_id) if replace else {}
     wanted = {item.id for item in items if item.id is not None}
     locked = await repository.lock_many(session, principal, wanted | set(current))
+    watch = await _Watch.start(session, principal, client_id, locked.values())
     fresh = sum(1 for item in items if item.id is None)
     reserved = iter(
         await numbers.next_numbers(session, principal.organization_id, NUMBER_KIND, fresh)
@@ -297,7 +314,7 @@ async def set_for_client(
     chosen: list[UUID] = []
     for index, item in enumerate(items):
         with under(f"contactPersons[{index}]"):
-            chosen.append(await _item(session, principal, item, locked, reserved))
+            chosen.append(await _item(session, principal, item, locked, reserved, watch))
     gone = set(current) - set(chosen)
     if gone:
         await repository.delete_links(session, principal, client_id, gone)
@@ -305,7 +322,8 @@ async def set_for_client(
         if contact_id not in current:
             await repository.insert_link(session, principal, client_id, contact_id, False)
     await repository.set_main(session, principal, client_id, _pick_main(items, chosen, current))
-    await repository.delete_orphans(session, principal, gone)
+    # Events in the body's order, then the contacts the client lost.
+    await watch.finish(session, principal, first=chosen)
 
 
 async def _item(
@@ -314,6 +332,7 @@ async def _item(
     item: ClientContactPersonIn,
     locked: dict[UUID, ContactPerson],
     reserved: Any,
+    watch: _Watch,
 ) -> UUID:
     """One item of `contactPersons`: the id of the contact it names or creates."""
     values = _values(item)
@@ -331,6 +350,7 @@ async def _item(
     contact.search_text = search_text(contact)
     session.add(contact)
     await repository.flush(session)
+    watch.created(contact)
     return contact.id
 
 
@@ -383,6 +403,7 @@ async def merge_into_client(
     current = await repository.link_state(session, principal, client_id)
     wanted = {item.id for item in items if item.id is not None}
     locked = await repository.lock_many(session, principal, wanted | set(current))
+    watch = await _Watch.start(session, principal, client_id, locked.values())
     by_email: dict[str, ContactPerson] = {}
     for contact in sorted(locked.values(), key=lambda found: found.number):
         if contact.id in current and contact.email:
@@ -390,7 +411,7 @@ async def merge_into_client(
     chosen: list[UUID] = []
     for index, item in enumerate(items):
         with under(f"contactPersons[{index}]"):
-            contact = await _merged_item(session, principal, item, locked, by_email)
+            contact = await _merged_item(session, principal, item, locked, by_email, watch)
         chosen.append(contact.id)
     for contact_id in dict.fromkeys(chosen):
         if contact_id not in current:
@@ -398,6 +419,7 @@ async def merge_into_client(
     if chosen and not any(current.values()):
         marked = [cid for item, cid in zip(items, chosen, strict=True) if item.is_main]
         await repository.set_main(session, principal, client_id, (marked or chosen)[0])
+    await watch.finish(session, principal, first=chosen)
 
 
 async def _merged_item(
@@ -406,6 +428,7 @@ async def _merged_item(
     item: ClientContactPersonIn,
     locked: dict[UUID, ContactPerson],
     by_email: dict[str, ContactPerson],
+    watch: _Watch,
 ) -> ContactPerson:
     """The contact one item of a merge names, matches by email, or creates."""
     values = _values(item)
@@ -421,11 +444,13 @@ async def _merged_item(
         _apply(contact, values, creating=True)
         contact.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
         session.add(contact)
+        await repository.flush(session)
+        watch.created(contact)
     else:
         filled = _unfilled(contact, values)
         if filled:
             _apply(contact, filled, creating=False)
-    await repository.flush(session)
+            await repository.flush(session)
     if contact.email:
         by_email.setdefault(contact.email.lower(), contact)
     return contact
@@ -453,9 +478,99 @@ def _blank(value: Any) -> bool:
 async def detach_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
     """Unlink every contact from a client being purged; delete those left with no client."""
     current = await repository.link_state(session, principal, client_id)
-    await repository.lock_many(session, principal, current.keys())
+    locked = await repository.lock_many(session, principal, current.keys())
+    watch = await _Watch.start(session, principal, client_id, locked.values())
     await repository.delete_links(session, principal, client_id)
-    await repository.delete_orphans(session, principal, current.keys())
+    await watch.finish(session, principal)
+
+
+# ---------------------------------------------------------------- events
+
+
+def snapshot(view: ContactView) -> dict[str, Any]:
+    """The contact person as its events carry it: the API's view from the client concerned."""
+    return events_service.snapshot(ContactPersonRead, to_read(view))
+
+
+@dataclass
+class _Watch:
+    """The contact persons one write on a client touches, as that client saw them before.
+
+    `start` it before changing anything (it watches the client's main contact too, so a demoted
+    main is noticed), `add` a contact before it changes, `created` for a new one; `finish` then
+    records one event per contact whose view from the client changed, and deletes the contacts
+    left with no client at all (an `.unlinked` then a `.deleted` for those).
+    """
+
+    client_id: UUID
+    linked: set[UUID]
+    contacts: dict[UUID, ContactPerson] = field(default_factory=dict)
+    before: dict[UUID, dict[str, Any] | None] = field(default_factory=dict)
+
+    @classmethod
+    async def start(
+        cls,
+        session: AsyncSession,
+        principal: Principal,
+        client_id: UUID,
+        contacts: Iterable[ContactPerson] = (),
+    ) -> _Watch:
+        state = await repository.link_state(session, principal, client_id)
+        watch = cls(client_id, set(state))
+        targets = list(contacts)
+        known = {contact.id for contact in targets}
+        main = [cid for cid, is_main in state.items() if is_main and cid not in known]
+        if main:
+            targets += await repository.get_many(session, principal, main)
+        await watch.add(session, principal, targets)
+        return watch
+
+    async def add(
+        self, session: AsyncSession, principal: Principal, contacts: Iterable[ContactPerson]
+    ) -> None:
+        fresh = [contact for contact in contacts if contact.id not in self.contacts]
+        for view in await _views(session, principal, fresh, self.client_id):
+            self.contacts[view.contact.id] = view.contact
+            self.before[view.contact.id] = snapshot(view)
+
+    def created(self, contact: ContactPerson) -> None:
+        self.contacts[contact.id] = contact
+        self.before[contact.id] = None
+
+    async def finish(
+        self, session: AsyncSession, principal: Principal, *, first: Sequence[UUID] = ()
+    ) -> None:
+        linked = set(await repository.link_state(session, principal, self.client_id))
+        order = [*dict.fromkeys(cid for cid in first if cid in self.contacts)]
+        order += [cid for cid in self.contacts if cid not in order]
+        contacts = [self.contacts[cid] for cid in order]
+        lost = [c.id for c in contacts if c.id in self.linked and c.id not in linked]
+        orphans = await repository.orphans(session, principal, lost)
+        for view in await _views(session, principal, contacts, self.client_id):
+            contact, previous, after = view.contact, self.before[view.contact.id], snapshot(view)
+            if previous is None:
+                verb = "created"
+            elif contact.id in self.linked and contact.id not in linked:
+                verb = "unlinked"
+            elif contact.id not in self.linked and contact.id in linked:
+                verb = "linked"
+            elif events_service.changed(previous, after):
+                verb = "updated"
+            else:
+                continue
+            # A change of its own fields moved updatedAt; a change of links only did not.
+            moved = previous is None or previous["updatedAt"] != after["updatedAt"]
+            await events_service.record(
+                session,
+                principal,
+                f"contact_person.{verb}",
+                after,
+                previous=previous,
+                at=contact.updated_at if moved else None,
+            )
+            if contact.id in orphans:
+                await events_service.record(session, principal, "contact_person.deleted", after)
+        await repository.delete_orphans(session, principal, orphans)
 
 
 # ---------------------------------------------------------------- fields

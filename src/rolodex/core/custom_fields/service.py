@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -85,6 +86,7 @@ async def create(
     )
     session.add(definition)
     await repository.flush(session)
+    _forget(session)
     return definition
 
 
@@ -126,6 +128,7 @@ async def define_on_use(
         definition.options = grown
         definition.updated_at = now()
         await repository.flush(session)
+        _forget(session)
     return definition
 
 
@@ -182,6 +185,7 @@ async def update(
         definition.required = bool(values["required"])
     definition.updated_at = now()
     await repository.flush(session)
+    _forget(session)
     return definition
 
 
@@ -195,6 +199,7 @@ async def delete(session: AsyncSession, principal: Principal, key: str) -> Custo
             f"field {key!r}; clear them first (PATCH customFields with {{{key!r}: null}})"
         )
     await session.delete(definition)
+    _forget(session)
     await session.flush()
     return definition
 
@@ -248,11 +253,9 @@ async def validate_values(
     be there. With `current` (PATCH) `values` is merged into it by key: absent keys stay, `null`
     removes one (not a required one). Every problem is reported, each named `customFields.<key>`.
     """
-    # Lock first, then read: a definition change in flight is waited for, and then seen.
-    await repository.lock_shared(
+    definitions = await _definitions(
         session, principal, [k for k, v in values.items() if v is not None]
     )
-    definitions = {d.key: d for d in await repository.all_of(session, principal)}
     merged = dict(current) if current is not None else {}
     issues: list[FieldIssue] = []
     for key, value in values.items():
@@ -280,6 +283,43 @@ async def validate_values(
         listed = "; ".join(f"{i.field} {i.message}" for i in issues[:3])
         raise Invalid(f"Invalid custom fields: {listed}", details=issues)
     return merged
+
+
+_CACHE = "rolodex.custom_field_definitions"
+
+
+@dataclass
+class _Cached:
+    locked: set[str] = field(default_factory=set)
+    definitions: dict[str, CustomField] | None = None
+
+
+async def _definitions(
+    session: AsyncSession, principal: Principal, keys: list[str]
+) -> dict[str, CustomField]:
+    """The definitions, read once per transaction (a bulk write checks many clients).
+
+    Lock first, then read: a definition change in flight is waited for, and then seen. A lock
+    taken stays until the transaction ends, so each key is locked once; a definition change in
+    this same transaction drops the cache (`_forget`).
+    """
+    transaction = session.get_transaction()
+    cache = session.info.get(_CACHE)
+    if cache is None or cache["transaction"] is not transaction:
+        cache = session.info[_CACHE] = {"transaction": transaction}
+    entry: _Cached = cache.setdefault(principal.organization_id, _Cached())
+    new_keys = [k for k in keys if k not in entry.locked]
+    if new_keys:
+        await repository.lock_shared(session, principal, new_keys)
+        entry.locked.update(new_keys)
+        entry.definitions = None
+    if entry.definitions is None:
+        entry.definitions = {d.key: d for d in await repository.all_of(session, principal)}
+    return dict(entry.definitions)
+
+
+def _forget(session: AsyncSession) -> None:
+    session.info.pop(_CACHE, None)
 
 
 def _did_you_mean(key: str, definitions: Mapping[str, CustomField]) -> str:

@@ -10,7 +10,7 @@ that has seen sequence N can never later see a new event numbered N or less.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -92,6 +92,35 @@ async def record(
     await session.flush()
     session.info.setdefault(PENDING, []).append(event)
     return event
+
+
+async def record_many(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    objects: Sequence[tuple[Mapping[str, Any], datetime]],
+) -> None:
+    """Append one creation-style event per (object, moment) with a single flush (bulk writes)."""
+    if event_type not in catalog.EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}: add it to events/catalog.py")
+    events = [
+        Event(
+            organization_id=principal.organization_id,
+            sequence=None,
+            type=event_type,
+            occurred_at=moment,
+            actor_key_id=principal.key_id,
+            subject_kind=catalog.kind_of(event_type),
+            subject_id=UUID(str(obj["id"])),
+            data={"object": dict(obj), "previousAttributes": None},
+        )
+        for obj, moment in objects
+    ]
+    if not events:
+        return
+    session.add_all(events)
+    await session.flush()
+    session.info.setdefault(PENDING, []).extend(events)
 
 
 def assign_sequences(session: Session) -> None:

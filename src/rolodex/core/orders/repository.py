@@ -31,6 +31,12 @@ async def get(
     return (await session.scalars(stmt)).first()
 
 
+async def for_client(session: AsyncSession, principal: Principal, client_id: UUID) -> list[Order]:
+    """Every order of one client, oldest number first, locked for a purge."""
+    stmt = scoped(principal).where(Order.client_id == client_id).order_by(Order.number)
+    return list((await session.scalars(stmt.with_for_update())).all())
+
+
 async def flush(session: AsyncSession) -> None:
     """Flush, turning constraint violations into errors that name the field."""
     try:

@@ -14,9 +14,10 @@ from rolodex.core.clients import service as clients_service
 from rolodex.core.clock import now
 from rolodex.core.enums import OrderStatus
 from rolodex.core.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from rolodex.core.events import service as events_service
 from rolodex.core.orders import repository
 from rolodex.core.orders.models import Order
-from rolodex.core.orders.schemas import READ_ONLY, OrderCreate, OrderUpdate
+from rolodex.core.orders.schemas import READ_ONLY, OrderCreate, OrderRead, OrderUpdate
 from rolodex.core.principal import Principal
 
 NUMBER_KIND = "order"
@@ -86,6 +87,7 @@ async def create(session: AsyncSession, principal: Principal, data: OrderCreate)
     order.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
     session.add(order)
     await repository.flush(session)
+    await _record(session, principal, "order.created", order)
     return order
 
 
@@ -101,6 +103,7 @@ async def update(
     order = await get(session, principal, order_id, for_update=True)
     check_version(order, if_match)
     readonly.check_unchanged(data, read_only_values(order))
+    before = snapshot(order)
     values = {k: v for k, v in data.given().items() if k not in READ_ONLY}
     _check_not_null(values)
     if "client_id" in values and values["client_id"] != order.client_id:
@@ -111,6 +114,7 @@ async def update(
         _set(order, key, value)
     order.updated_at = now()
     await repository.flush(session)
+    await _record(session, principal, "order.updated", order, previous=before)
     return order
 
 
@@ -120,9 +124,19 @@ async def delete(
     """Delete an order for good (orders have no soft delete; revoke one to keep it)."""
     order = await get(session, principal, order_id, for_update=True)
     check_version(order, if_match)
+    # The event keeps the order's last state.
+    await events_service.record(session, principal, "order.deleted", snapshot(order))
     await session.delete(order)
     await session.flush()
     return order
+
+
+async def delete_for_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
+    """Delete a purged client's orders, each with its `order.deleted` event."""
+    for order in await repository.for_client(session, principal, client_id):
+        await events_service.record(session, principal, "order.deleted", snapshot(order))
+        await session.delete(order)
+    await session.flush()
 
 
 def check_version(order: Order, if_match: int | None) -> None:
@@ -210,3 +224,21 @@ def to_read(order: Order) -> dict[str, Any]:
         "createdAt": order.created_at,
         "updatedAt": order.updated_at,
     }
+
+
+def snapshot(order: Order) -> dict[str, Any]:
+    """The order as its events carry it: the API's view."""
+    return events_service.snapshot(OrderRead, to_read(order))
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    order: Order,
+    *,
+    previous: dict[str, Any] | None = None,
+) -> None:
+    await events_service.record(
+        session, principal, event_type, snapshot(order), previous=previous, at=order.updated_at
+    )
