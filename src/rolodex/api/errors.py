@@ -50,6 +50,18 @@ HTTP_CODES = {
 }
 
 
+class Rendered(Exception):
+    """An error a front has already rendered its own way (a dialect's status or shape).
+
+    Raised rather than returned, so that the request's transaction is rolled back as for any
+    other error; the handler installed below answers `response` as it is.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"rendered {response.status_code}")
+        self.response = response
+
+
 class ErrorDetail(BaseModel):
     field: str = Field(description="The input that failed, as a path", examples=["email"])
     message: str = Field(examples=["not a valid email address"])
@@ -205,6 +217,10 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, core.MovedPermanently):
             headers = {"Location": exc.location}
         return error_response(request, status_of(exc), exc.message, exc.code, exc.details, headers)
+
+    @app.exception_handler(Rendered)
+    async def _rendered(request: Request, exc: Rendered) -> Response:
+        return exc.response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -50,6 +50,20 @@ async def by_name(session: AsyncSession, principal: Principal, name: str) -> Cli
     return (await session.scalars(stmt)).first()
 
 
+async def names_of(
+    session: AsyncSession, principal: Principal, type_ids: Collection[UUID]
+) -> dict[UUID, str]:
+    """id -> name of these client types."""
+    if not type_ids:
+        return {}
+    stmt = (
+        scoped(principal)
+        .with_only_columns(ClientType.id, ClientType.name)
+        .where(ClientType.id.in_(sorted(type_ids)))
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt)}
+
+
 async def flush(session: AsyncSession) -> None:
     """Flush, turning constraint violations into a Conflict."""
     try:

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers, readonly
@@ -59,6 +60,25 @@ async def get_many(
 async def find_by_name(session: AsyncSession, principal: Principal, name: str) -> ClientType | None:
     """The type with this name (case-insensitive), if any."""
     return await repository.by_name(session, principal, name.strip())
+
+
+async def ensure(session: AsyncSession, principal: Principal, name: str) -> ClientType:
+    """The type with this name (case-insensitive), created when the organization has none."""
+    found = await find_by_name(session, principal, name)
+    if found is not None:
+        return found
+    try:
+        data = ClientTypeCreate.model_validate({"name": name})
+    except ValidationError as exc:
+        raise Invalid.field("name", exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    return await create(session, principal, data)
+
+
+async def names_of(
+    session: AsyncSession, principal: Principal, type_ids: Collection[UUID]
+) -> dict[UUID, str]:
+    """id -> name of these client types (those of the organization)."""
+    return await repository.names_of(session, principal, type_ids)
 
 
 async def list_page(

@@ -64,6 +64,22 @@ async def by_external_id(
     return (await session.scalars(stmt)).first()
 
 
+async def with_main_contact_email(
+    session: AsyncSession, principal: Principal, email: str
+) -> list[Client]:
+    """Live clients whose main contact person has this email (any case), oldest first."""
+    main_has_email = exists().where(
+        ContactLink.organization_id == Client.organization_id,
+        ContactLink.client_id == Client.id,
+        ContactLink.is_main,
+        ContactPerson.id == ContactLink.contact_person_id,
+        ContactPerson.organization_id == principal.organization_id,
+        func.lower(ContactPerson.email) == email.lower(),
+    )
+    stmt = scoped(principal).where(Client.deleted_at.is_(None), main_has_email)
+    return list(await session.scalars(stmt.order_by(Client.number)))
+
+
 async def by_external_ref(
     session: AsyncSession,
     principal: Principal,

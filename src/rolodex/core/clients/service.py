@@ -29,6 +29,7 @@ from rolodex.core.clients.schemas import (
 )
 from rolodex.core.clock import format_timestamp, now
 from rolodex.core.contacts import service as contacts_service
+from rolodex.core.contacts.schemas import ClientContactPersonIn
 from rolodex.core.custom_fields import service as custom_fields_service
 from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed
 from rolodex.core.events import service as events_service
@@ -139,6 +140,26 @@ async def list_page(
     return await repository.list_page(session, principal, query, spec=spec)
 
 
+async def list_all(
+    session: AsyncSession,
+    principal: Principal,
+    params: Sequence[tuple[str, str]],
+    *,
+    spec: listing.ListSpec = repository.LIST_SPEC,
+) -> list[Client]:
+    """Every client the list parameters select (for fronts whose lists have no pages),
+    fetched a page of the largest size at a time through cursors."""
+    found: list[Client] = []
+    cursor: list[tuple[str, str]] = []
+    while True:
+        pairs = [*params, ("limit", str(listing.MAX_LIMIT)), *cursor]
+        page = await list_page(session, principal, listing.parse_list_query(spec, pairs), spec=spec)
+        found += page.items
+        if page.next_cursor is None:
+            return found
+        cursor = [("cursor", page.next_cursor)]
+
+
 async def list_spec(
     session: AsyncSession,
     principal: Principal,
@@ -195,6 +216,23 @@ async def update(
         await sync_external_ids(session, principal, client)
     await repository.flush(session)
     await _record(session, principal, "client.updated", client, previous=before)
+    return client
+
+
+async def update_with_contacts(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    data: ClientUpdate,
+    contact_persons: Sequence[ClientContactPersonIn] | None,
+) -> Client:
+    """A partial update that, when `contact_persons` is given, also makes the client's contact
+    persons exactly those (new ones created, `{"id"}` ones linked, the others unlinked)."""
+    client = await update(session, principal, client_id, data)
+    if contact_persons is not None:
+        await contacts_service.set_for_client(
+            session, principal, client.id, contact_persons, replace=True
+        )
     return client
 
 

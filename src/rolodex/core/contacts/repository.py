@@ -55,6 +55,20 @@ async def get(
     return (await session.scalars(stmt)).first()
 
 
+async def ids_by_number(
+    session: AsyncSession, principal: Principal, numbers: Collection[int]
+) -> dict[int, UUID]:
+    """number -> id of those of these numbers that name a contact person of the organization."""
+    if not numbers:
+        return {}
+    stmt = (
+        scoped(principal)
+        .with_only_columns(ContactPerson.number, ContactPerson.id)
+        .where(ContactPerson.number.in_(sorted(numbers)))
+    )
+    return {row[0]: row[1] for row in await session.execute(stmt)}
+
+
 async def get_visible(
     session: AsyncSession, principal: Principal, contact_id: UUID
 ) -> ContactPerson | None:

@@ -13,7 +13,7 @@ the `.unlinked` of a contact left with no client.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -42,6 +42,7 @@ from rolodex.core.principal import Principal
 from rolodex.core.validation import check_national_id
 
 NUMBER_KIND = "contact_person"
+MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
 NOT_WRITTEN = {*READ_ONLY, "is_main"}
 SEARCHED = (
     "name",
@@ -89,6 +90,14 @@ async def get(session: AsyncSession, principal: Principal, contact_id: UUID) -> 
     if contact is None:
         raise not_found(contact_id)
     return (await _views(session, principal, [contact], None))[0]
+
+
+async def ids_by_number(
+    session: AsyncSession, principal: Principal, numbers: Collection[int]
+) -> dict[int, UUID]:
+    """number -> id for those of these per-organization numbers that name a contact person."""
+    wanted = {number for number in numbers if 0 < number <= MAX_NUMBER}
+    return await repository.ids_by_number(session, principal, wanted)
 
 
 async def list_page(
@@ -374,6 +383,96 @@ def _pick_main(
     if willing:
         return willing[0]
     return chosen[0] if chosen else None
+
+
+async def merge_into_client(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    items: Sequence[ClientContactPersonIn],
+) -> None:
+    """A client body's `contactPersons` added to an existing client, overwriting nothing.
+
+    An `{"id"}` item is linked (when it is not yet) and its empty fields filled from the item. A
+    new one with the email (any case) of a contact already linked to the client, or of an
+    earlier item, is merged into that contact the same way; any other new one is created and
+    linked. The client's main contact stays; a client without one gets the item marked main
+    (else the first). The caller holds the client (locked).
+    """
+    _check_items(items)
+    current = await repository.link_state(session, principal, client_id)
+    wanted = {item.id for item in items if item.id is not None}
+    locked = await repository.lock_many(session, principal, wanted | set(current))
+    watch = await _Watch.start(session, principal, client_id, locked.values())
+    by_email: dict[str, ContactPerson] = {}
+    for contact in sorted(locked.values(), key=lambda found: found.number):
+        if contact.id in current and contact.email:
+            by_email.setdefault(contact.email.lower(), contact)  # the oldest one wins
+    chosen: list[UUID] = []
+    for index, item in enumerate(items):
+        with under(f"contactPersons[{index}]"):
+            contact = await _merged_item(session, principal, item, locked, by_email, watch)
+        chosen.append(contact.id)
+    for contact_id in dict.fromkeys(chosen):
+        if contact_id not in current:
+            await repository.insert_link(session, principal, client_id, contact_id, False)
+    if chosen and not any(current.values()):
+        marked = [cid for item, cid in zip(items, chosen, strict=True) if item.is_main]
+        await repository.set_main(session, principal, client_id, (marked or chosen)[0])
+    await watch.finish(session, principal, first=chosen)
+
+
+async def _merged_item(
+    session: AsyncSession,
+    principal: Principal,
+    item: ClientContactPersonIn,
+    locked: dict[UUID, ContactPerson],
+    by_email: dict[str, ContactPerson],
+    watch: _Watch,
+) -> ContactPerson:
+    """The contact one item of a merge names, matches by email, or creates."""
+    values = _values(item)
+    contact: ContactPerson | None
+    if item.id is not None:
+        contact = locked.get(item.id)
+        if contact is None:
+            raise Invalid.field("id", f"no contact person {item.id} in this organization")
+    else:
+        contact = by_email.get(item.email.lower()) if item.email else None
+    if contact is None:
+        contact = _new(principal)
+        _apply(contact, values, creating=True)
+        contact.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+        session.add(contact)
+        await repository.flush(session)
+        watch.created(contact)
+    else:
+        filled = _unfilled(contact, values)
+        if filled:
+            _apply(contact, filled, creating=False)
+            await repository.flush(session)
+    if contact.email:
+        by_email.setdefault(contact.email.lower(), contact)
+    return contact
+
+
+def _unfilled(contact: ContactPerson, values: dict[str, Any]) -> dict[str, Any]:
+    """Those of `values` that fill a field the contact has empty (metadata: keys it lacks)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if _blank(value):
+            continue
+        if key == "metadata":
+            missing = {k: v for k, v in value.items() if k not in contact.meta}
+            if missing:
+                out[key] = {**contact.meta, **missing}
+        elif key != "name" and _blank(getattr(contact, key)):
+            out[key] = value
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 async def detach_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:

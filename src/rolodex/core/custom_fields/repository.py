@@ -43,6 +43,12 @@ async def by_key_any_case(
     return (await session.scalars(stmt)).first()
 
 
+async def by_label(session: AsyncSession, principal: Principal, label: str) -> CustomField | None:
+    """The first definition (by key) with this label, compared case-insensitively."""
+    stmt = scoped(principal).where(func.lower(CustomField.label) == label.lower())
+    return (await session.scalars(stmt.order_by(CustomField.key))).first()
+
+
 async def count(session: AsyncSession, principal: Principal) -> int:
     """How many definitions the organization has."""
     counted = select(func.count()).select_from(scoped(principal).subquery())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from rolodex.core.custom_fields.expressions import TEXT_MAX
 from rolodex.core.custom_fields.models import CustomField
 from rolodex.core.custom_fields.schemas import (
     CHOICE_TYPES,
+    MAX_OPTIONS,
     READ_ONLY,
     CustomFieldCreate,
     CustomFieldUpdate,
@@ -86,6 +88,66 @@ async def create(
     await repository.flush(session)
     _forget(session)
     return definition
+
+
+async def define_on_use(
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    field_type: FieldType,
+    options: Sequence[str] = (),
+) -> CustomField:
+    """The definition `name` refers to, defined on first use (the write scope suffices).
+
+    `name` matches a definition's label, else its key, else the key derived from it (`key_for`),
+    all in any case. A definition of another type is a validation error naming `type`. For the
+    choice types, `options` are the values in use: those the definition lacks are added to it.
+    """
+    wanted = list(dict.fromkeys(options))
+    if any(not option.strip() or len(option) > 255 for option in wanted):
+        raise Invalid.field("value", "choices must be 1 to 255 characters")
+    definition = await _referred(session, principal, name)
+    if definition is None:
+        if field_type in CHOICE_TYPES and not wanted:
+            raise Invalid.field("value", "a new choice field needs at least one choice")
+        data = CustomFieldCreate.model_construct(
+            key=key_for(name), label=name, type=field_type, options=wanted, required=False
+        )
+        return await create(session, principal, data)
+    if definition.type != field_type:
+        raise Invalid.field(
+            "type",
+            f"custom field {definition.key!r} is of type {definition.type}, not {field_type.value}",
+        )
+    missing = [option for option in wanted if option not in definition.options]
+    if missing:
+        definition = await get(session, principal, definition.key, for_update=True)
+        grown = definition.options + [o for o in missing if o not in definition.options]
+        if len(grown) > MAX_OPTIONS:
+            raise Invalid.field("value", f"custom field {definition.key!r} has too many choices")
+        definition.options = grown
+        definition.updated_at = now()
+        await repository.flush(session)
+        _forget(session)
+    return definition
+
+
+async def _referred(session: AsyncSession, principal: Principal, name: str) -> CustomField | None:
+    found = await repository.by_label(session, principal, name)
+    if found is None:
+        found = await repository.by_key_any_case(session, principal, name)
+    if found is None:
+        found = await repository.by_key_any_case(session, principal, key_for(name))
+    return found
+
+
+def key_for(name: str) -> str:
+    """A valid key for a label: `Shoe size` -> `shoe_size`, `2e adres` -> `f_2e_adres`."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", plain).strip("_").lower()
+    if not slug[:1].isalpha():
+        slug = f"f_{slug}" if slug else "field"
+    return slug[:40].rstrip("_")
 
 
 async def update(
