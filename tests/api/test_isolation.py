@@ -140,6 +140,10 @@ RECORDS: dict[str, PathValue] = {
     "delivery_id": _no_delivery,
     # Dialects name clients by their per-organization number.
     "/api/clients/{clientId}": _client_number,
+    "customers/{id}": _client_number,
+    "/v3/clients/{id}": _client_number,
+    "klanten/{id}": _client_number,
+    "contacten/{id}": _client_number,
 }
 
 # Operations where another organization legitimately gets something other than a 404: the
