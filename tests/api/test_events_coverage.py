@@ -571,6 +571,16 @@ CASES: dict[Route, list[Case]] = {
     # TimeWave: `id` is the client's number.
     ("POST", "/v3/clients"): [
         Case(
+            "with an address object",
+            ("client.created", "address.created"),
+            body=lambda r: {
+                "title": "Tw Addressed",
+                "address": {"address": "Storgatan 1", "postal_code": "11122", "city": "Stockholm"},
+            },
+            status=201,
+            subject=answered_number("data", "id"),
+        ),
+        Case(
             "plain",
             ("client.created",),
             body=lambda r: {"title": "Tw Client"},

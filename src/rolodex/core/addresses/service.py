@@ -179,16 +179,22 @@ async def set_tagged(
         found = next((a for a in existing if (a.meta or {}).get(key) == tag), None)
         if item is None:
             if found is not None:
+                await _record(session, principal, "address.deleted", found)
                 await session.delete(found)
             continue
         values = {name: None for name in WRITABLE} | _values(item)
         if found is not None:
+            before = snapshot(found)
             _apply(found, values, creating=False)
+            await session.flush()
+            await _record(session, principal, "address.updated", found, previous=before)
             continue
         address = _new(principal, client_id)
         _apply(address, values, creating=True)
         address.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
         session.add(address)
+        await session.flush()
+        await _record(session, principal, "address.created", address)
     await session.flush()
 
 
