@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-8)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SIZE ?= 1000000
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 
@@ -47,7 +48,9 @@ fuzz: install ## a longer schemathesis run against the OpenAPI document
 
 bench: install ## benchmarks against the framework floor (SIZE=100000 for a quick look)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python -m bench.run --size $(SIZE)
+	$(BIN)/python -c 'import matplotlib, psutil' 2>/dev/null || \
+		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,bench]'
+	$(BIN)/python -m bench.run --size $(SIZE) $(BENCH_ARGS)
 
 bench-import: install ## CSV import rate on PostgreSQL (ROWS=100000 by default; ROWS=1000000)
 	$(BIN)/python -m bench.import_rate --rows $(or $(ROWS),100000) --rerun

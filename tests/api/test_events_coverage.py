@@ -214,6 +214,27 @@ async def an_order(build: Build) -> Refs:
     return refs | {"order_id": order["id"]}
 
 
+async def a_numbered_client(build: Build) -> Refs:
+    """A client named by its number as `{id}` (the customers v1.0, TimeWave and Recras routes)."""
+    refs = await a_client(build)
+    return refs | {"id": refs["number"]}
+
+
+def answered_number(*path: str) -> Callable[[Refs, Any], dict[str, Any]]:
+    """The subject is the client whose number the answer shows at `path`."""
+
+    def subject(refs: Refs, answer: Any) -> dict[str, Any]:
+        for key in path:
+            answer = answer[key]
+        return {"number": answer}
+
+    return subject
+
+
+def first_result(refs: Refs, answer: Any) -> dict[str, Any]:
+    return {"id": answer["results"][0]["data"]["id"]}
+
+
 async def a_summit_client(build: Build) -> Refs:
     refs = await a_client(build)
     return refs | {"clientId": refs["number"]}
@@ -494,6 +515,125 @@ CASES: dict[Route, list[Case]] = {
     ("DELETE", N + "/orders/{order_id}"): [
         Case("plain", ("order.deleted",), given=an_order),
     ],
+    ("POST", N + "/clients/batch"): [
+        Case(
+            "two creates",
+            ("client.created", "client.created"),
+            body=lambda r: {
+                "operations": [
+                    {"op": "create", "data": client_body()},
+                    {"op": "create", "data": client_body()},
+                ]
+            },
+            subject=first_result,
+        ),
+    ],
+    ("PUT", N + "/clients/external-ids/{system}/{external_id:path}"): [
+        Case(
+            "creating",
+            ("client.created",),
+            given=refs(system="sap", external_id="K-1"),
+            body=lambda r: {"name": "Upserted"},
+            status=201,
+        ),
+    ],
+    # customers & orders v1.0: `_id` is the client's number.
+    ("POST", "/v1.0/customers"): [
+        Case(
+            "plain",
+            ("client.created",),
+            body=lambda r: {
+                "customerName": "Ann",
+                "customerLastName": "Lee",
+                "customerEmail": "ann.lee@example.com",
+                "customerStatus": 1,
+            },
+            subject=answered_number("customer", "_id"),
+        ),
+    ],
+    ("PUT", "/v1.0/customers/{id}"): [
+        Case(
+            "a field",
+            ("client.updated",),
+            given=a_numbered_client,
+            body=lambda r: {"customerDescription": "changed"},
+            subject=answered_number("customer", "_id"),
+        ),
+    ],
+    ("DELETE", "/v1.0/customers/{id}"): [
+        Case(
+            "plain",
+            ("client.deleted",),
+            given=a_numbered_client,
+            subject=lambda r, a: {"number": r["number"]},
+        ),
+    ],
+    # TimeWave: `id` is the client's number.
+    ("POST", "/v3/clients"): [
+        Case(
+            "with an address object",
+            ("client.created", "address.created"),
+            body=lambda r: {
+                "title": "Tw Addressed",
+                "address": {"address": "Storgatan 1", "postal_code": "11122", "city": "Stockholm"},
+            },
+            status=201,
+            subject=answered_number("data", "id"),
+        ),
+        Case(
+            "plain",
+            ("client.created",),
+            body=lambda r: {"title": "Tw Client"},
+            status=201,
+            subject=answered_number("data", "id"),
+        ),
+    ],
+    ("PUT", "/v3/clients/{id}"): [
+        Case(
+            "a field",
+            ("client.updated",),
+            given=a_numbered_client,
+            body=lambda r: {"title": "Tw Renamed"},
+            subject=answered_number("data", "id"),
+        ),
+    ],
+    ("DELETE", "/v3/clients/{id}"): [
+        Case(
+            "plain",
+            ("client.deleted",),
+            given=a_numbered_client,
+            subject=lambda r, a: {"number": r["number"]},
+        ),
+    ],
+    # Recras: `id` is the client's number.
+    ("POST", "/api2/klanten"): [
+        Case(
+            "with a new main contact",
+            ("client.created", "contact_person.created"),
+            body=lambda r: {
+                "naam": "Groep Noord",
+                "contactpersonen": [
+                    {
+                        "voornaam": "Sanne",
+                        "achternaam": "Vries",
+                        "email1": "sanne@example.com",
+                        "hoofdcontact": True,
+                    }
+                ],
+            },
+            status=201,
+            subject=answered_number("id"),
+        ),
+    ],
+    ("PUT", "/api2/klanten/{id}"): [
+        Case(
+            "a field",
+            ("client.updated",),
+            given=a_numbered_client,
+            body=lambda r: {"naam": "Groep Zuid"},
+            subject=answered_number("id"),
+        ),
+    ],
     # Summit dialect: ids are the clients' numbers.
     ("POST", "/api/clients"): [
         Case(
@@ -603,7 +743,7 @@ async def run_case(http: httpx.AsyncClient, tenant: Tenant, route: Route, case: 
     body = case.body(refs) if case.body is not None else None
     r = await http.request(
         method,
-        path.format(**refs),
+        path.replace(":path}", "}").format(**refs),
         json=body,
         params=case.params,
         headers=tenant.headers(case.scope),

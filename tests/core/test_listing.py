@@ -609,6 +609,51 @@ async def test_page_meta(db: AsyncEngine) -> None:
     assert (await _list(db, [("limit", "8")])).next_cursor is None
 
 
+async def test_offset_mode(db: AsyncEngine) -> None:
+    every = await _ns(db, [("sort", "name")])
+
+    async def window(offset: str, limit: str) -> Page[Any]:
+        params = [("sort", "name"), ("offset", offset), ("limit", limit)]
+        query = parse_list_query(SPEC, params, offset=True)
+        async with AsyncSession(db) as session:
+            return await fetch_page(session, select(Item).where(Item.org == 1), SPEC, query)
+
+    page = await window("3", "2")
+    assert [i.n for i in page.items] == every[3:5]
+    assert (page.total, page.page, page.limit, page.page_count) == (8, None, 2, 4)
+    assert [i.n for i in (await window("7", "5")).items] == every[7:]
+    beyond = await window("8", "5")
+    assert (beyond.items, beyond.total) == ([], 8)
+    assert [i.n for i in (await window("0", "200")).items] == every
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ([("offset", "-1")], "non-negative integer"),
+        ([("offset", "x")], "non-negative integer"),
+        ([("offset", "")], "non-negative integer"),
+        ([("offset", "10000001")], "at most 10000000"),
+        ([("offset", "1"), ("offset", "2")], "more than once"),
+        ([("offset", "1"), ("page", "1")], "either offset, page or cursor"),
+        ([("offset", "1"), ("cursor", "e30")], "either offset, page or cursor"),
+    ],
+)
+def test_bad_offsets_are_named(params: list[tuple[str, str]], message: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_list_query(SPEC, params, offset=True)
+    assert [issue.field for issue in caught.value.details] == ["offset"]
+    assert message in caught.value.details[0].message
+
+
+def test_offset_only_when_the_caller_enables_it() -> None:
+    with pytest.raises(Invalid, match="unknown parameter"):
+        parse_list_query(SPEC, [("offset", "1")])
+    query = parse_list_query(SPEC, [], offset=True)
+    assert (query.page, query.offset) == (1, None)
+    assert parse_list_query(SPEC, [("offset", "0")], offset=True).offset == 0
+
+
 async def test_page_mode_also_gives_a_cursor(db: AsyncEngine) -> None:
     second = await _list(db, [("limit", "3"), ("page", "2")])
     assert second.next_cursor is not None

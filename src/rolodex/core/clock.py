@@ -17,3 +17,12 @@ def format_timestamp(moment: datetime) -> str:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def unix_seconds(moment: datetime | None) -> int:
+    """Whole seconds since 1970-01-01 UTC (a fraction is dropped); 0 for no moment."""
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 1)

@@ -156,6 +156,7 @@ class ListQuery:
     q: str | None = None
     include_deleted: bool = False
     fingerprint: str = ""  # hash of filters, q and includeDeleted, carried by cursors
+    offset: int | None = None  # rows to skip, in offset mode (then `page` is None)
 
     @property
     def signature(self) -> str:
@@ -195,10 +196,17 @@ def _short(text: str) -> str:
 
 
 def parse_list_query(
-    spec: ListSpec, params: Sequence[tuple[str, str]], *, extra: Collection[str] = ()
+    spec: ListSpec,
+    params: Sequence[tuple[str, str]],
+    *,
+    extra: Collection[str] = (),
+    offset: bool = False,
 ) -> ListQuery:
-    """Validate the query pairs of a list request; any problem is `Invalid` naming the parameter."""
-    control, raw_filters = _split_params(spec, params, extra)
+    """Validate the query pairs of a list request; any problem is `Invalid` naming the parameter.
+
+    With `offset`, an `offset` parameter (rows to skip, from 0) is accepted instead of `page`.
+    """
+    control, raw_filters = _split_params(spec, params, extra, offset)
     filters = [_parse_filter(spec, name, values) for name, values in raw_filters.items()]
     if "updatedSince" in control and spec.updated_column_name is not None:
         updated = spec.fields[spec.updated_column_name]
@@ -210,6 +218,10 @@ def parse_list_query(
     limit = _parse_int("limit", control.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     fingerprint = _fingerprint(raw_filters, control, q, include_deleted)
     query = ListQuery(tuple(filters), sort, None, limit, None, q, include_deleted, fingerprint)
+    if "offset" in control:
+        if "page" in control or "cursor" in control:
+            raise Invalid.field("offset", "use either offset, page or cursor")
+        return replace(query, offset=_parse_offset(control["offset"]))
     if "cursor" in control:
         if "page" in control:
             raise Invalid.field("cursor", "use either page or cursor, not both")
@@ -220,8 +232,10 @@ def parse_list_query(
     return replace(query, page=page)
 
 
-def _control_names(spec: ListSpec) -> set[str]:
+def _control_names(spec: ListSpec, offset: bool) -> set[str]:
     names = {"page", "limit", "cursor", "sort", "order"}
+    if offset:
+        names.add("offset")
     if spec.search is not None:
         names.add("q")
     if spec.deleted_column is not None:
@@ -232,10 +246,10 @@ def _control_names(spec: ListSpec) -> set[str]:
 
 
 def _split_params(
-    spec: ListSpec, params: Sequence[tuple[str, str]], extra: Collection[str]
+    spec: ListSpec, params: Sequence[tuple[str, str]], extra: Collection[str], offset: bool
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Control parameters (each at most once) apart from filters (grouped by name)."""
-    control_names = _control_names(spec)
+    control_names = _control_names(spec, offset)
     control: dict[str, str] = {}
     filters: dict[str, list[str]] = {}
     count = 0
@@ -409,6 +423,14 @@ def _parse_int(param: str, raw: str | None, default: int, highest: int | None) -
     return int(raw)
 
 
+def _parse_offset(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise Invalid.field("offset", "must be a non-negative integer")
+    if int(raw) > MAX_OFFSET:
+        raise Invalid.field("offset", f"must be at most {MAX_OFFSET}")
+    return int(raw)
+
+
 def _parse_bool(param: str, raw: str) -> bool:
     if raw not in _BOOLEANS:
         raise Invalid.field(param, "must be true or false")
@@ -469,7 +491,8 @@ def _keys(spec: ListSpec, sort: Sequence[SortKey]) -> tuple[_Key, ...]:
     return tuple(keys)
 
 
-def _encode_cursor(query: ListQuery, values: Sequence[Any]) -> str:
+def encode_cursor(query: ListQuery, values: Sequence[Any]) -> str:
+    """The cursor for the row after the one whose sort values (id last) are `values`."""
     payload = {"s": query.signature, "f": query.fingerprint, "k": [_jsonable(v) for v in values]}
     text = json.dumps(payload, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -695,7 +718,7 @@ async def fetch_page(
     rows = (await session.execute(ordered.limit(query.limit + 1))).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    next_cursor = _encode_cursor(query, tuple(rows[-1])[1:]) if more else None
+    next_cursor = encode_cursor(query, tuple(rows[-1])[1:]) if more else None
     items = [row[0] for row in rows]
     if query.after is not None:
         return Page(items, None, None, query.limit, None, next_cursor)
@@ -705,6 +728,8 @@ async def fetch_page(
 
 
 def _offset(query: ListQuery) -> int:
+    if query.offset is not None:
+        return query.offset
     return ((query.page or 1) - 1) * query.limit
 
 

@@ -6,7 +6,7 @@ in the caller's transaction; an update that changes nothing records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -157,6 +157,45 @@ async def set_for_client(
         await _record(session, principal, kind, address, previous=before.get(address.id))
     for address in gone:
         await events_service.record(session, principal, "address.deleted", before[address.id])
+
+
+async def set_tagged(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    key: str,
+    items: Mapping[str, ClientAddressIn | None],
+) -> None:
+    """For each tag, the client's address whose metadata[key] is the tag becomes the item.
+
+    Replaced (every field the item leaves out cleared) when there is one, created when there is
+    none, deleted when the item is None. The item's metadata should carry the tag itself, so
+    the next call finds the address again. The client is not checked: callers have it locked.
+    """
+    if not items:
+        return
+    existing = await repository.for_clients(session, principal, [client_id])
+    for tag, item in items.items():
+        found = next((a for a in existing if (a.meta or {}).get(key) == tag), None)
+        if item is None:
+            if found is not None:
+                await _record(session, principal, "address.deleted", found)
+                await session.delete(found)
+            continue
+        values = {name: None for name in WRITABLE} | _values(item)
+        if found is not None:
+            before = snapshot(found)
+            _apply(found, values, creating=False)
+            await session.flush()
+            await _record(session, principal, "address.updated", found, previous=before)
+            continue
+        address = _new(principal, client_id)
+        _apply(address, values, creating=True)
+        address.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+        session.add(address)
+        await session.flush()
+        await _record(session, principal, "address.created", address)
+    await session.flush()
 
 
 async def delete_for_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:

@@ -30,6 +30,20 @@ async def get(
     return (await session.scalars(stmt)).first()
 
 
+async def by_number(session: AsyncSession, principal: Principal, number: int) -> ClientType | None:
+    stmt = scoped(principal).where(ClientType.number == number)
+    return (await session.scalars(stmt)).first()
+
+
+async def by_ids(
+    session: AsyncSession, principal: Principal, type_ids: Collection[UUID]
+) -> list[ClientType]:
+    """The types with these ids (one query)."""
+    if not type_ids:
+        return []
+    return list(await session.scalars(scoped(principal).where(ClientType.id.in_(type_ids))))
+
+
 async def by_name(session: AsyncSession, principal: Principal, name: str) -> ClientType | None:
     """The type with this name, compared case-insensitively."""
     stmt = scoped(principal).where(func.lower(ClientType.name) == name.lower())

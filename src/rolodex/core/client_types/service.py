@@ -19,6 +19,7 @@ from rolodex.core.errors import Conflict, Invalid, NotFound
 from rolodex.core.principal import Principal
 
 NUMBER_KIND = "client_type"
+MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
 
 
 def not_found(type_id: UUID | str) -> NotFound:
@@ -33,6 +34,27 @@ async def get(
     if found is None:
         raise not_found(type_id)
     return found
+
+
+async def id_by_number(
+    session: AsyncSession, principal: Principal, number: int | None, *, field: str
+) -> UUID | None:
+    """The id of the type with this number (None for None); a 400 naming `field` when none."""
+    if number is None:
+        return None
+    found = None
+    if 0 < number <= MAX_NUMBER:
+        found = await repository.by_number(session, principal, number)
+    if found is None:
+        raise Invalid.field(field, f"no client type {number} in this organization")
+    return found.id
+
+
+async def get_many(
+    session: AsyncSession, principal: Principal, type_ids: Collection[UUID]
+) -> dict[UUID, ClientType]:
+    """The organization's types with these ids, by id (unknown ids are left out)."""
+    return {found.id: found for found in await repository.by_ids(session, principal, type_ids)}
 
 
 async def find_by_name(session: AsyncSession, principal: Principal, name: str) -> ClientType | None:

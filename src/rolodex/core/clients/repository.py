@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text, true
+from sqlalchemy import Select, and_, case, exists, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +46,12 @@ async def get(
     return (await session.scalars(stmt)).first()
 
 
-async def by_number(session: AsyncSession, principal: Principal, number: int) -> Client | None:
+async def by_number(
+    session: AsyncSession, principal: Principal, number: int, *, for_update: bool = False
+) -> Client | None:
     stmt = scoped(principal).where(Client.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).first()
 
 
@@ -189,7 +194,7 @@ def external_id_taken() -> Conflict:
     return Conflict("A client with this externalId already exists in the organization")
 
 
-def _enum(name: str, column: Any, values: type[Any], **kw: Any) -> ListField:
+def _enum(name: str, column: Any, values: type[Enum], **kw: Any) -> ListField:
     return ListField(name, column, FieldKind.ENUM, enum_values=tuple(v.value for v in values), **kw)
 
 
@@ -324,6 +329,71 @@ LIST_SPEC = ListSpec(
 NAME_OR_EMAIL_SPEC = replace(LIST_SPEC, search=_search_name_or_email)
 
 
+def _enum_order(column: Any, values: type[Enum]) -> Any:
+    """The position of the column's value in the enum's declaration (1, 2, ...)."""
+    return case({member.value: index for index, member in enumerate(values, 1)}, value=column)
+
+
+def _wide_dynamic(name: str) -> ListField | None:
+    prefix, _, key = name.partition(".")
+    if prefix == "metadata" and key:
+        return ListField(name, Client.meta[key].as_string(), FieldKind.STRING, sort=True)
+    if prefix == "metadataNumber" and key:
+        number = expressions.loose_number(Client.meta, key)
+        return ListField(name, number, FieldKind.DECIMAL, range=True, sort=True)
+    return _dynamic(name)
+
+
+# For fronts whose documents sort and filter on more than the native list does: every short
+# column sortable, `deleted` (soft-deleted or not; pair it with includeDeleted), paymentType in
+# its declared order (`paymentTypeOrder`), `metadata.<key>` sortable as text and
+# `metadataNumber.<key>` (a JSON number or a string of digits) compared and sorted as a number.
+WIDE_SPEC = replace(
+    LIST_SPEC,
+    fields={
+        **LIST_SPEC.fields,
+        **{
+            f.name: f
+            for f in [
+                _enum("status", C.status, ClientStatus, nullable=False, sort=True),
+                ListField("longName", C.long_name, FieldKind.STRING, sort=True),
+                ListField("firstName", C.first_name, FieldKind.STRING, sort=True),
+                ListField("lastName", C.last_name, FieldKind.STRING, sort=True),
+                ListField("companyName", C.company_name, FieldKind.STRING, sort=True),
+                ListField(
+                    "billingEmail",
+                    C.billing_email,
+                    FieldKind.STRING,
+                    sort=True,
+                    case_insensitive=True,
+                ),
+                ListField("mobile", C.mobile, FieldKind.STRING, sort=True),
+                ListField("workPhone", C.work_phone, FieldKind.STRING, sort=True),
+                ListField("fax", C.fax, FieldKind.STRING, sort=True),
+                ListField("website", C.website, FieldKind.STRING, sort=True),
+                ListField("vatNumber", C.vat_number, FieldKind.STRING, sort=True),
+                ListField("personalNumber", C.personal_number, FieldKind.STRING, sort=True),
+                ListField(
+                    "paymentTypeOrder",
+                    _enum_order(C.payment_type, PaymentType),
+                    FieldKind.INTEGER,
+                    filter=False,
+                    sort=True,
+                ),
+                ListField(
+                    "deleted",
+                    C.deleted_at.is_not(None),
+                    FieldKind.BOOLEAN,
+                    sort=True,
+                    nullable=False,
+                ),
+            ]
+        },
+    },
+    dynamic=_wide_dynamic,
+)
+
+
 async def list_page(
     session: AsyncSession,
     principal: Principal,
@@ -376,3 +446,45 @@ async def analyze(session: AsyncSession) -> None:
     """Refresh PostgreSQL's planner statistics of the client tables (after a bulk load)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("ANALYZE clients, external_ids"))
+
+
+def _as_shown(column: Any) -> Any:
+    """A text column as fronts that show a missing value as "" compare it: NULL is the empty
+    text (first when ascending), and case does not matter (the same order on every backend)."""
+    return func.lower(func.coalesce(column, ""))
+
+
+# The same fields, plus sorts on the name parts as they are shown when "" stands for a missing
+# part, and a filter on whether the client has a company name at all.
+NAME_PARTS_SPEC = replace(
+    LIST_SPEC,
+    fields={
+        **LIST_SPEC.fields,
+        **{
+            f.name: f
+            for f in [
+                ListField(
+                    "hasCompanyName",
+                    func.coalesce(C.company_name, "") != "",
+                    FieldKind.BOOLEAN,
+                    nullable=False,
+                ),
+                *(
+                    ListField(
+                        f"{name}AsShown",
+                        _as_shown(column),
+                        FieldKind.STRING,
+                        filter=False,
+                        sort=True,
+                        nullable=False,
+                    )
+                    for name, column in [
+                        ("companyName", C.company_name),
+                        ("lastName", C.last_name),
+                        ("firstName", C.first_name),
+                    ]
+                ),
+            ]
+        },
+    },
+)

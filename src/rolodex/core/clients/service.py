@@ -91,12 +91,19 @@ async def get(
     return client
 
 
-async def get_by_number(session: AsyncSession, principal: Principal, number: int) -> Client:
-    """One live client by its per-organization number."""
+async def get_by_number(
+    session: AsyncSession,
+    principal: Principal,
+    number: int,
+    *,
+    include_deleted: bool = False,
+    for_update: bool = False,
+) -> Client:
+    """One live client by its per-organization number (soft-deleted ones only when asked)."""
     client = None
     if 0 < number <= MAX_NUMBER:
-        client = await repository.by_number(session, principal, number)
-    if client is None or client.deleted_at is not None:
+        client = await repository.by_number(session, principal, number, for_update=for_update)
+    if client is None or (client.deleted_at is not None and not include_deleted):
         raise not_found(number)
     return client
 

@@ -8,10 +8,14 @@ the same key may hold anything), so every cast here is guarded by the value's JS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
+    Numeric,
     String,
     and_,
     case,
@@ -26,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -134,3 +139,42 @@ def invalid(
         "multiplechoice": or_(found != "array", _array_has_other(column, key, options, dialect)),
     }
     return and_(present(column, key, dialect), checks[field_type])
+
+
+class _ForDialect(ColumnElement[Any]):
+    """An expression built for the dialect that compiles it (for specs made at import time)."""
+
+    inherit_cache = False  # the SQL depends on the dialect, so it is not cached
+
+    def __init__(self, build: Callable[[str], ColumnElement[Any]], type_: Any) -> None:
+        self.build = build
+        self.type = type_
+
+
+@compiles(_ForDialect)
+def _compile_for_dialect(element: _ForDialect, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.build(compiler.dialect.name), **kw))
+
+
+def _digits_only(value: ColumnElement[str], dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return value.op("~", return_type=Boolean)("^[0-9]+$")
+    return and_(value != "", not_(value.op("GLOB", return_type=Boolean)("*[^0-9]*")))
+
+
+def loose_number(column: Any, key: str) -> ColumnElement[Decimal]:
+    """column[key] as a number when it is a JSON number or a string of digits only, else NULL.
+
+    Built when compiled, so a list spec made at import time can use it on either database.
+    """
+
+    def build(dialect: str) -> ColumnElement[Any]:
+        found, as_text = kind(column, key, dialect), text(column, key)
+        digits = and_(found == "string", _digits_only(as_text, dialect))
+        return case(
+            (found == "number", cast(as_text, Numeric(asdecimal=True))),
+            (digits, cast(as_text, Numeric(asdecimal=True))),
+            else_=None,
+        )
+
+    return _ForDialect(build, Numeric(asdecimal=True))

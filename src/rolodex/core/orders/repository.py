@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from rolodex.core import listing
+from rolodex.core.db import UTCDateTime
 from rolodex.core.enums import OrderStatus
 from rolodex.core.errors import Conflict, Invalid, RolodexError
 from rolodex.core.listing import FieldKind, ListField, ListSpec
@@ -105,14 +108,34 @@ LIST_SPEC = ListSpec(
 )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The same fields, plus a sort on submittedAt with "never" as the epoch, for fronts that show a
+# missing time as 0 (Unix seconds): orders never submitted come first when ascending.
+EPOCH_FOR_NULL_SPEC = replace(
+    LIST_SPEC,
+    fields={
+        **LIST_SPEC.fields,
+        "submittedAtOrEpoch": ListField(
+            "submittedAtOrEpoch",
+            func.coalesce(O.submitted_at, literal(EPOCH, UTCDateTime())),
+            FieldKind.DATETIME,
+            filter=False,
+            sort=True,
+            nullable=False,
+        ),
+    },
+)
+
+
 async def list_page(
     session: AsyncSession,
     principal: Principal,
     query: listing.ListQuery,
     *,
     client_id: UUID | None = None,
+    spec: ListSpec = LIST_SPEC,
 ) -> listing.Page[Order]:
     stmt = scoped(principal)
     if client_id is not None:
         stmt = stmt.where(Order.client_id == client_id)
-    return await listing.fetch_page(session, stmt, LIST_SPEC, query)
+    return await listing.fetch_page(session, stmt, spec, query)

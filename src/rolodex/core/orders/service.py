@@ -56,11 +56,17 @@ async def list_page(
 
 
 async def list_for_client(
-    session: AsyncSession, principal: Principal, client_id: UUID, query: listing.ListQuery
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    query: listing.ListQuery,
+    *,
+    spec: listing.ListSpec = repository.LIST_SPEC,
 ) -> listing.Page[Order]:
-    """A page of one live client's orders (404 when the client is unknown or deleted)."""
+    """A page of one live client's orders (404 when the client is unknown or deleted); `query`
+    was parsed against `spec`, the one used here."""
     await clients_service.get(session, principal, client_id)
-    return await repository.list_page(session, principal, query, client_id=client_id)
+    return await repository.list_page(session, principal, query, client_id=client_id, spec=spec)
 
 
 async def create(session: AsyncSession, principal: Principal, data: OrderCreate) -> Order:

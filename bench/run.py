@@ -1,0 +1,568 @@
+"""`make bench`: Rolodex against the framework floor, scenario by scenario, in the same run.
+
+    python -m bench.run --size 1000000 [--duration 15] [--only get,list]
+
+Loads (or reuses) the dataset in the dedicated PostgreSQL database `rolodex_bench`, starts
+Rolodex (`rolodex serve --workers 2`, rate limit off) and the floor app (uvicorn, 2 workers, no
+access log) on 127.0.0.1, and for every scenario runs `wrk -t1 -c32 -d<N>s` against the floor and
+then against Rolodex, polling the RSS of each server's worker processes meanwhile. Prints a
+table, merges the figures into bench/results/latest.json (one entry per scenario and dataset
+size) and redraws bench/results/latency.png from every size measured so far.
+
+Traffic is bounded: every wrk run is duration-limited and aimed at 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bench import dataset, lua
+from rolodex.api.app import BASE_PATH
+from rolodex.core import listing
+from rolodex.core.clients import repository as clients_repository
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+HOST = "127.0.0.1"  # the only address the benchmark ever sends traffic to
+ADMIN_URL = os.environ.get(
+    "ROLODEX_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DB_NAME = os.environ.get("ROLODEX_BENCH_DB", "rolodex_bench")
+# The list the list scenarios walk: every client that is not closed, by name.
+LIST_PARAMS = [("status", "ACTIVE,PROSPECT,INACTIVE"), ("sort", "name"), ("limit", "50")]
+DEEP_ROW = 900_000
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    kind: str  # a lua.BODIES key
+    lines: list[str]
+
+
+@dataclass
+class Result:
+    scenario: str
+    clients: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    floor_rps: float
+    floor_p50_ms: float
+    floor_p99_ms: float
+    ratio: float
+    rss_mib: float
+    floor_rss_mib: float
+    errors: int
+    requests: int
+
+
+# ---------------------------------------------------------------- preparing the inputs
+
+
+async def prepare(dsn: str, data: dataset.Dataset, size: int) -> dict[str, Any]:
+    """A key, sample ids, PATCH targets with their versions, deep cursors and search fragments."""
+    org_id, loaded = data.organizations[0]
+    conn = await asyncpg.connect(dsn)
+    try:
+        # Undo what earlier runs wrote: clients created by POST scenarios.
+        await conn.execute(
+            "DELETE FROM clients WHERE organization_id = $1 AND number > $2", org_id, loaded
+        )
+        key = await _make_key(dsn, org_id)
+        ids = await _sample_ids(conn, org_id, 20000, loaded)
+        deep_row, cursors = await _deep_cursors(conn, org_id, size)
+        names = await conn.fetch(
+            "SELECT name FROM clients WHERE organization_id = $1 AND number % $2 = 0 LIMIT 400",
+            org_id,
+            max(1, loaded // 400),
+        )
+    finally:
+        await conn.close()
+    fragments = _fragments([r["name"] for r in names])
+    return {
+        "org_id": org_id,
+        "key": key,
+        "ids": ids,
+        "cursors": cursors,
+        "deep_row": deep_row,
+        "fragments": fragments,
+    }
+
+
+async def _sample_ids(conn: asyncpg.Connection, org_id: UUID, count: int, total: int) -> list[str]:
+    """Random loaded clients of the organization (by number: no sort of the whole table)."""
+    numbers = random.Random(7).sample(range(1, total + 1), min(count, total))
+    rows = await conn.fetch(
+        "SELECT id FROM clients WHERE organization_id = $1 AND number = ANY($2::int[])",
+        org_id,
+        numbers,
+    )
+    return [str(r["id"]) for r in rows]
+
+
+async def _make_key(dsn: str, org_id: UUID) -> str:
+    from rolodex.core.db import create_engine, session_factory, session_scope
+    from rolodex.core.keys import service as keys_service
+    from rolodex.settings import Settings
+
+    engine = create_engine(Settings(database_url=dsn))
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            made = await keys_service.create(
+                session, organization_id=org_id, scope="write", name="bench"
+            )
+            return made.secret
+    finally:
+        await engine.dispose()
+
+
+async def _deep_cursors(conn: asyncpg.Connection, org_id: UUID, size: int) -> tuple[int, list[str]]:
+    """Cursors at rows past DEEP_ROW (or 90% of a smaller list) of the list scenario's query."""
+    query = listing.parse_list_query(clients_repository.LIST_SPEC, LIST_PARAMS)
+    statuses = LIST_PARAMS[0][1].split(",")
+    matching = await conn.fetchval(
+        "SELECT count(*) FROM clients WHERE organization_id = $1 AND status = ANY($2::text[]) "
+        "AND deleted_at IS NULL",
+        org_id,
+        statuses,
+    )
+    row = DEEP_ROW if matching > DEEP_ROW + 2000 else int(matching * 0.9)
+    rows = await conn.fetch(
+        "SELECT name, id FROM clients WHERE organization_id = $1 AND status = ANY($2::text[]) "
+        "AND deleted_at IS NULL ORDER BY name, id OFFSET $3 LIMIT 2000",
+        org_id,
+        statuses,
+        row,
+    )
+    return row, [listing.encode_cursor(query, (r["name"], r["id"])) for r in rows[::100]]
+
+
+def _fragments(names: list[str]) -> list[str]:
+    """Pieces of real names: a word's first 5 letters, or a 4-letter slice of it."""
+    rng = random.Random(3)
+    out = []
+    for name in names:
+        words = [w for w in name.replace(",", " ").split() if len(w) >= 5 and w.isalpha()]
+        if not words:
+            continue
+        word = rng.choice(words).lower()
+        start = rng.randrange(0, len(word) - 3)
+        out.append(word[:5] if rng.random() < 0.5 else word[start : start + 4])
+    return sorted(set(out))
+
+
+def scenarios(inputs: dict[str, Any], *, contacts: bool) -> list[Scenario]:
+    from urllib.parse import quote, urlencode
+
+    listing_query = urlencode(LIST_PARAMS)
+    return [
+        Scenario("get", "GET one client by id", "get", inputs["ids"]),
+        Scenario(
+            "list_first_page",
+            "first page (50), filtered + sorted",
+            "path",
+            [f"/clients?{listing_query}"],
+        ),
+        Scenario(
+            "list_deep_cursor",
+            f"cursor page past row {inputs['deep_row']:,}",
+            "path",
+            [f"/clients?{listing_query}&cursor={c}" for c in inputs["cursors"]],
+        ),
+        Scenario(
+            "search_q",
+            "q search by a name fragment",
+            "path",
+            [f"/clients?q={quote(f)}&limit=20" for f in inputs["fragments"]],
+        ),
+        Scenario(
+            "create",
+            "POST a client" + (" with two contact persons" if contacts else ""),
+            "post",
+            [],
+        ),
+        Scenario("patch", "PATCH a client with If-Match", "patch", []),
+    ]
+
+
+async def patch_lines(dsn: str, org_id: UUID, ids: list[str]) -> list[str]:
+    """'id version' for each sampled client, read just before the PATCH run."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT id, version FROM clients WHERE organization_id = $1 AND id = ANY($2::uuid[]) "
+            "AND deleted_at IS NULL",
+            org_id,
+            ids,
+        )
+    finally:
+        await conn.close()
+    return [f"{r['id']} {r['version']}" for r in rows]
+
+
+# ---------------------------------------------------------------- servers
+
+
+class Server:
+    """A uvicorn server (master + workers) started for the run, stopped by its own pid."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.name, self.port = name, port
+        self.proc = subprocess.Popen(  # noqa: S603 - our own commands
+            argv,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(RESULTS / f"{name}.log", "w"),  # noqa: SIM115 - lives as long as the server
+            start_new_session=True,
+        )
+
+    def wait_ready(self, path: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see bench/results/{self.name}.log")
+            try:
+                with urllib.request.urlopen(f"http://{HOST}:{self.port}{path}", timeout=2):
+                    pass
+                if len(self.workers()) >= 2:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} did not start; see bench/results/{self.name}.log")
+
+    def workers(self) -> list[int]:
+        import psutil
+
+        try:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        # uvicorn's multiprocess mode may add a resource tracker; workers are the big ones.
+        return [c.pid for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class RssPoller:
+    """Peak resident memory of each worker process, polled while wrk runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak: dict[int, int] = dict.fromkeys(pids, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in self.pids:
+                try:
+                    with open(f"/proc/{pid}/status") as status:
+                        for line in status:
+                            if line.startswith("VmRSS:"):
+                                kib = int(line.split()[1])
+                                self.peak[pid] = max(self.peak[pid], kib)
+                                break
+                except OSError:
+                    pass
+            self._stop.wait(0.2)
+
+    @property
+    def max_mib(self) -> float:
+        return max(self.peak.values(), default=0) / 1024
+
+
+# ---------------------------------------------------------------- wrk
+
+
+def run_wrk(
+    server: Server,
+    scenario: Scenario,
+    key: str,
+    seconds: int,
+    connections: int,
+    *,
+    contacts: bool,
+    workdir: Path,
+    tag: str,
+) -> tuple[dict[str, Any], float]:
+    """One duration-limited wrk run against 127.0.0.1; answers its figures and the peak RSS."""
+    lines_file = workdir / f"{scenario.name}.lines"
+    lines_file.write_text("\n".join(scenario.lines) + "\n" if scenario.lines else "")
+    out = workdir / f"{scenario.name}-{server.name}-{tag}.json"
+    script = workdir / f"{scenario.name}.lua"
+    script.write_text(
+        lua.script(
+            scenario.kind,
+            base=BASE_PATH,
+            out=str(out),
+            lines=str(lines_file) if scenario.lines else "",
+            key=key,
+            run_id=f"{server.name[0]}{tag}{int(time.time() * 1000) % 10**9}",
+            seed=int(time.time()) % 100000,
+            contacts="true" if contacts else "false",
+        )
+    )
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{server.port}",
+    ]
+    with RssPoller(server.workers()) as rss:
+        subprocess.run(argv, check=True, capture_output=True, timeout=seconds + 60)  # noqa: S603
+    return json.loads(out.read_text()), rss.max_mib
+
+
+# ---------------------------------------------------------------- the run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=1_000_000, help="clients in the largest org")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--port", type=int, default=8701, help="Rolodex; the floor uses port+1")
+    parser.add_argument(
+        "--keep-running", action="store_true", help="leave the servers up (profiling)"
+    )
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        log("wrk is not installed (make bench installs it from Debian)")
+        return 2
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    dsn = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    started = time.perf_counter()
+    data = asyncio.run(dataset.ensure_dataset(ADMIN_URL, dsn, DB_NAME, args.size, log))
+    log(f"dataset ready in {time.perf_counter() - started:.1f} s")
+    inputs = asyncio.run(prepare(dsn, data, args.size))
+
+    rolodex = Server(
+        "rolodex",
+        [
+            str(Path(sys.executable).parent / "rolodex"),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        {
+            "ROLODEX_DATABASE_URL": dsn,
+            "ROLODEX_RATE_LIMIT_ENABLED": "false",
+            "ROLODEX_LOG_LEVEL": "warning",
+        },
+        args.port,
+    )
+    floor: Server | None = None
+    try:
+        rolodex.wait_ready("/readyz")
+        body_file = RESULTS / "floor_body.json"
+        body, contacts = _capture(args.port, inputs)
+        body_file.write_bytes(body)
+        floor = Server(
+            "floor",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.floor_app:app",
+                "--host",
+                HOST,
+                "--port",
+                str(args.port + 1),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-worker-healthcheck",
+                "30",
+            ],
+            {"ROLODEX_FLOOR_BODY": str(body_file)},
+            args.port + 1,
+        )
+        floor.wait_ready("/")
+        results = _measure(args, rolodex, floor, inputs, dsn, contacts, data)
+        if args.keep_running:
+            log(f"servers left running: rolodex pid {rolodex.proc.pid}, floor pid {floor.proc.pid}")
+            input("press Enter to stop them ")
+    finally:
+        rolodex.stop()
+        if floor is not None:
+            floor.stop()
+        asyncio.run(_cleanup(dsn, data))
+    _report(results, args.size)
+    return 0
+
+
+def _capture(port: int, inputs: dict[str, Any]) -> tuple[bytes, bool]:
+    """One real client response (the floor's body), and whether contact persons exist yet."""
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{BASE_PATH}/clients/{inputs['ids'][0]}",
+        headers={"Authorization": f"Bearer {inputs['key']}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    with urllib.request.urlopen(f"http://{HOST}:{port}/openapi.json", timeout=10) as response:
+        paths = json.loads(response.read())["paths"]
+    contacts = any(p.endswith("/contact-persons") for p in paths)
+    return body, contacts
+
+
+def _measure(
+    args: argparse.Namespace,
+    rolodex: Server,
+    floor: Server,
+    inputs: dict[str, Any],
+    dsn: str,
+    contacts: bool,
+    data: dataset.Dataset,
+) -> list[Result]:
+    only = {s for s in args.only.split(",") if s}
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rolodex-bench-") as tmp:
+        workdir = Path(tmp)
+        for scenario in scenarios(inputs, contacts=contacts):
+            if only and scenario.name not in only:
+                continue
+            log(f"{scenario.title} ...")
+            figures: dict[str, tuple[dict[str, Any], float]] = {}
+            for server in (floor, rolodex):  # alternating, floor first
+                if scenario.kind == "patch":
+                    scenario.lines = asyncio.run(patch_lines(dsn, inputs["org_id"], inputs["ids"]))
+                run_wrk(
+                    server,
+                    scenario,
+                    inputs["key"],
+                    args.warmup,
+                    args.connections,
+                    contacts=contacts,
+                    workdir=workdir,
+                    tag="w",
+                )
+                if scenario.kind == "patch":
+                    scenario.lines = asyncio.run(patch_lines(dsn, inputs["org_id"], inputs["ids"]))
+                figures[server.name] = run_wrk(
+                    server,
+                    scenario,
+                    inputs["key"],
+                    args.duration,
+                    args.connections,
+                    contacts=contacts,
+                    workdir=workdir,
+                    tag="m",
+                )
+            results.append(_result(scenario, data.size, figures))
+            r = results[-1]
+            log(
+                f"  rolodex {r.rps:,.0f}/s p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms; "
+                f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors}"
+            )
+    return results
+
+
+def _result(
+    scenario: Scenario, size: int, figures: dict[str, tuple[dict[str, Any], float]]
+) -> Result:
+    ours, rss = figures["rolodex"]
+    base, floor_rss = figures["floor"]
+
+    def rps(f: dict[str, Any]) -> float:
+        return f["requests"] / (f["duration_us"] / 1e6)
+
+    return Result(
+        scenario=scenario.name,
+        clients=size,
+        rps=round(rps(ours), 1),
+        p50_ms=round(ours["p50_us"] / 1000, 2),
+        p95_ms=round(ours["p95_us"] / 1000, 2),
+        p99_ms=round(ours["p99_us"] / 1000, 2),
+        floor_rps=round(rps(base), 1),
+        floor_p50_ms=round(base["p50_us"] / 1000, 2),
+        floor_p99_ms=round(base["p99_us"] / 1000, 2),
+        ratio=round(rps(ours) / rps(base), 4),
+        rss_mib=round(rss, 1),
+        floor_rss_mib=round(floor_rss, 1),
+        errors=ours["status_errors"] + ours["socket_errors"] + ours["timeouts"],
+        requests=ours["requests"],
+    )
+
+
+async def _cleanup(dsn: str, data: dataset.Dataset) -> None:
+    org_id, loaded = data.organizations[0]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "DELETE FROM clients WHERE organization_id = $1 AND number > $2", org_id, loaded
+        )
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------- output
+
+
+def _report(results: list[Result], size: int) -> None:
+    from bench import report
+
+    report.print_table(results)
+    merged = report.merge(RESULTS / "latest.json", [asdict(r) for r in results], size)
+    report.chart(merged, RESULTS / "latency.png")
+    log(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latency.png'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The TimeWave clients register (seeds/003) at /v3/clients."""
