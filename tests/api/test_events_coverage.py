@@ -28,6 +28,7 @@ every change of an existing record and absent on a creation.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,6 +219,24 @@ async def a_numbered_client(build: Build) -> Refs:
     """A client named by its number as `{id}` (the customers v1.0, TimeWave and Recras routes)."""
     refs = await a_client(build)
     return refs | {"id": refs["number"]}
+
+
+async def a_recras_customer(build: Build) -> Refs:
+    """A Recras customer (`id`: its number) whose main contact Anna has an email of her own."""
+    email = f"anna.{secrets.token_hex(4)}@example.com"
+    body = {
+        "naam": "Groep Oost",
+        "contactpersonen": [{"voornaam": "Anna", "email1": email, "hoofdcontact": True}],
+    }
+    r = await build.http.post("/api2/klanten", json=body)
+    assert r.status_code in (200, 201), r.text
+    return {"id": r.json()["id"], "email": email}
+
+
+def merged_into_the_customer(refs: Refs, answer: Any, events: list[dict[str, Any]]) -> None:
+    assert answer["id"] == refs["id"], answer
+    assert previous(events, 0) == {"department": None}
+    assert previous(events, 1) == {"phone": None}
 
 
 def answered_number(*path: str) -> Callable[[Refs, Any], dict[str, Any]]:
@@ -624,6 +643,26 @@ CASES: dict[Route, list[Case]] = {
             status=201,
             subject=answered_number("id"),
         ),
+        Case(
+            "merged into the customer with the same name and main contact email",
+            ("client.updated", "contact_person.updated", "contact_person.created"),
+            given=a_recras_customer,
+            body=lambda r: {
+                "naam": " groep  OOST ",
+                "afdeling": "Verkoop",
+                "contactpersonen": [
+                    {
+                        "voornaam": "Anna",
+                        "email1": r["email"],
+                        "telefoon1": "0612345678",
+                        "hoofdcontact": True,
+                    },
+                    {"voornaam": "Piet", "hoofdcontact": False},
+                ],
+            },
+            subject=answered_number("id"),
+            check=merged_into_the_customer,
+        ),
     ],
     ("PUT", "/api2/klanten/{id}"): [
         Case(
@@ -632,6 +671,17 @@ CASES: dict[Route, list[Case]] = {
             given=a_numbered_client,
             body=lambda r: {"naam": "Groep Zuid"},
             subject=answered_number("id"),
+        ),
+        Case(
+            "the contact persons only: Bob replaces Anna, who has no other customer",
+            (
+                "contact_person.created",
+                "contact_person.unlinked",
+                "contact_person.deleted",
+            ),
+            given=a_recras_customer,
+            body=lambda r: {"contactpersonen": [{"voornaam": "Bob", "hoofdcontact": True}]},
+            subject=lambda refs, answer: {"firstName": "Bob"},
         ),
     ],
     # Summit dialect: ids are the clients' numbers.

@@ -90,7 +90,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     # Innermost: it sees requests that passed the body and content-type checks.
     app.add_middleware(IdempotencyMiddleware, wait_seconds=settings.idempotency_wait_seconds)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(InputGuardMiddleware, max_json_depth=settings.max_json_depth)
+    app.add_middleware(
+        InputGuardMiddleware,
+        max_json_depth=settings.max_json_depth,
+        input_status=dialect_input_statuses(),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -119,6 +123,13 @@ def dialect_routers() -> list[APIRouter]:
     from rolodex.dialects import ROUTERS
 
     return list(ROUTERS)
+
+
+def dialect_input_statuses() -> dict[str, int]:
+    """Path prefix -> the status a dialect answers bad input with, when not 400."""
+    from rolodex.dialects import INPUT_ERROR_STATUS
+
+    return dict(INPUT_ERROR_STATUS)
 
 
 def service_router() -> APIRouter:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -210,9 +210,21 @@ class InputGuardMiddleware:
     byte scans, without being parsed here.
     """
 
-    def __init__(self, app: ASGIApp, *, max_json_depth: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_json_depth: int,
+        input_status: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_json_depth = max_json_depth
+        # Path prefix -> the status its routes answer bad input with (a dialect's own); 400 else.
+        self.input_status = dict(input_status or {})
+
+    def _status(self, scope: Scope) -> int:
+        path: str = scope["path"]
+        return next((s for p, s in self.input_status.items() if path.startswith(p)), 400)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -221,7 +233,7 @@ class InputGuardMiddleware:
         rid = str(scope.get("state", {}).get("request_id", ""))
         field = _bad_url_part(scope)
         if field is not None:
-            await _reply(send, rid, 400, *_bad_text_error(field))
+            await _reply(send, rid, self._status(scope), *_bad_text_error(field))
             return
         if scope["method"] not in _BODY_METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -231,7 +243,7 @@ class InputGuardMiddleware:
             return  # nobody is listening for an answer
         problem = self._check_body(body)
         if problem is not None:
-            await _reply(send, rid, 400, *problem)
+            await _reply(send, rid, self._status(scope), *problem)
             return
         await self.app(scope, _replay(body, receive), send)
 

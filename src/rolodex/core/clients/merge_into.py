@@ -13,7 +13,8 @@ there is no merge.
 
 A merge overwrites nothing: the fields the existing client has empty are filled, metadata and
 custom-field keys it lacks are added, and the contact persons are added as
-`contacts.service.merge_into_client` says. It is recorded as a `client.updated` event.
+`contacts.service.merge_into_client` says. Filling fields is a `client.updated` event; a merge
+that fills none changes only contact persons (their own events) or nothing at all.
 """
 
 from __future__ import annotations
@@ -83,9 +84,11 @@ async def merge(
     session: AsyncSession, principal: Principal, client: Client, data: ClientCreate
 ) -> Client:
     """Fill the client's empty fields from `data` and add its contacts and addresses."""
+    client = await clients_service.get(session, principal, client.id, for_update=True)
     fill = unfilled(client, data)
-    update = ClientUpdate.model_construct(_fields_set=set(fill), **fill)
-    client = await clients_service.update(session, principal, client.id, update)
+    if fill:
+        update = ClientUpdate.model_construct(_fields_set=set(fill), **fill)
+        client = await clients_service.update(session, principal, client.id, update)
     if data.contact_persons:
         await contacts_service.merge_into_client(
             session, principal, client.id, data.contact_persons

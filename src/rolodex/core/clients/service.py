@@ -227,8 +227,12 @@ async def update_with_contacts(
     contact_persons: Sequence[ClientContactPersonIn] | None,
 ) -> Client:
     """A partial update that, when `contact_persons` is given, also makes the client's contact
-    persons exactly those (new ones created, `{"id"}` ones linked, the others unlinked)."""
-    client = await update(session, principal, client_id, data)
+    persons exactly those (new ones created, `{"id"}` ones linked, the others unlinked). With
+    contact persons and no field, the client itself is left as it is (no client.updated)."""
+    if contact_persons is not None and not data.given():
+        client = await get(session, principal, client_id, for_update=True)
+    else:
+        client = await update(session, principal, client_id, data)
     if contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, contact_persons, replace=True

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rolodex.api.errors import Rendered, error_response, summarize, validation_issues
 from rolodex.core.errors import FieldIssue, Forbidden, Invalid
@@ -43,6 +44,11 @@ class RecrasRoute(APIRoute):
                 raise Rendered(from_request_error(request, exc.errors())) from exc
             except Invalid as exc:
                 raise Rendered(input_error(request, exc.message, exc.details)) from exc
+            except StarletteHTTPException as exc:
+                if exc.status_code != 400:  # the body could not be read as JSON at all
+                    raise
+                issues = [FieldIssue("body", str(exc.detail))]
+                raise Rendered(input_error(request, summarize(issues), issues)) from exc
             except Forbidden as exc:
                 raise Rendered(error_response(request, 403, FORBIDDEN_MESSAGE, exc.code)) from exc
 
