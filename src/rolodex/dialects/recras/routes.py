@@ -44,11 +44,10 @@ SmallestId = Annotated[
 
 
 def _answers(status: int, example: Any, *errors: type[RolodexError]) -> dict[int | str, Any]:
-    """OpenAPI responses: the success example, then the error DTOs (input errors are 406; the
-    app-wide input guard answers 400 to bodies and queries it refuses before any route runs:
-    NUL characters, unpaired surrogates, nesting deeper than the limit)."""
+    """OpenAPI responses: the success example, then the error DTOs (input errors are 406)."""
     content = {"application/json": {"example": example}}
     documented = error_docs(406, *errors)
+    documented.pop(400)
     return {status: {"content": content}, **documented}
 
 
