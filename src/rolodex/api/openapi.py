@@ -300,7 +300,7 @@ def _fits(schema: dict[str, Any], kind: str, value: Any) -> bool:
     if "pattern" in schema and re.search(schema["pattern"], str(value)) is None:
         return False
     fmt = schema.get("format")
-    return fmt not in _FORMATS or re.fullmatch(_FORMATS[fmt], value) is not None
+    return fmt not in _FORMATS or re.fullmatch(_FORMATS[fmt], str(value)) is not None
 
 
 def install(app: FastAPI) -> None:
