@@ -189,7 +189,7 @@ class _ExampleMaker:
         """
         schema = self.resolve(schema)
         if isinstance(example, list):
-            items = schema.get("items")
+            items: dict[str, Any] = schema.get("items") or {}
             for element in example if items else []:
                 self.restore_nulls(items, element)
             return
@@ -293,7 +293,7 @@ def _fits(schema: dict[str, Any], kind: str, value: Any) -> bool:
         )
     if not isinstance(value, _JSON_TYPES[kind]):
         return False
-    if kind == "string" and not (
+    if isinstance(value, str) and not (
         schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value))
     ):
         return False
