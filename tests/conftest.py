@@ -74,6 +74,9 @@ async def create_pg_database(prefix: str = "rolodex_test") -> str:
     conn = await asyncpg.connect(_pg_dsn(PG_URL))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        # A test database need not survive a power cut: commits skip the wait for the WAL
+        # flush (fsync), which otherwise dominates a test's time on a busy disk.
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await conn.close()
     return PG_URL.rsplit("/", 1)[0] + "/" + name
@@ -136,13 +139,17 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
+    """Empty every table, children first.
+
+    DELETE, not TRUNCATE: a test leaves a handful of rows, and on PostgreSQL a TRUNCATE of the
+    16 tables (new files for every table and index, then fsync) took about 340 ms against 1 ms
+    for the DELETEs; that alone was minutes of every CI run. No table uses a sequence, so there
+    is no identity to restart.
+    """
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            await conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture
