@@ -34,6 +34,8 @@ HOSTILE = [
     "\x00",
     " ",
     "null",
+    "²",  # str.isdigit() says yes, int() says no (fuzz finding: 500s)
+    "١٢",  # Arabic-Indic digits: int() takes them
 ]
 JSON = {"Content-Type": "application/json"}
 RAW_BODIES = [
@@ -140,6 +142,37 @@ async def test_hostile_headers(admin: httpx.AsyncClient, tenant: Tenant) -> None
         assert answer.status_code == 401 and is_error_dto(answer.json(), 401), auth
     answer = await admin.get(url, headers={"X-Request-ID": "evil\r\nSet-Cookie: x=1" + "a" * 500})
     assert answer.status_code == 200 and "evil" not in answer.headers["X-Request-ID"]
+
+
+async def test_unicode_digits_in_stored_values(admin: httpx.AsyncClient) -> None:
+    """Values written natively that a dialect reads as numbers: `²` is no number (fuzz finding:
+    `isdigit()` then `int()` answered 500 on every read of such a record)."""
+    meta = {"recras.bedrijf_id": "²", "timewave.number": "²", "timewave.employee_id": "²"}
+    body = {"name": "Digits", "metadata": meta, "references": [{"id": "²", "name": "r"}]}
+    client = (await admin.post(f"{BASE_PATH}/clients", json=body)).json()
+    licensing = {"activationbirthdate": "²", "activationlimit": "²", "isdemo": "²"}
+    order = {"clientId": client["id"], "metadata": licensing}
+    assert (await admin.post(f"{BASE_PATH}/orders", json=order)).status_code == 201
+    number = client["number"]
+    for url in [
+        f"/v3/clients/{number}",
+        "/v3/clients",
+        "/v3/clients?number=²",
+        f"/api2/klanten/{number}",
+        "/api2/klanten",
+        f"/v1.0/customers/{number}",
+        f"/v1.0/customers/{number}/orders",
+        f"/api/clients/{number}",
+        f"{BASE_PATH}/orders?q=²",
+    ]:
+        answer = await admin.get(url)
+        assert answer.status_code == 200, (url, answer.text[:300])
+    klant = (await admin.get(f"/api2/klanten/{number}")).json()
+    assert klant["bedrijf_id"] == 1
+    (shown,) = (await admin.get(f"/v1.0/customers/{number}/orders")).json()["orders"]
+    assert shown["activationlimit"] == 0 and shown["activationbirthdate"] == 0
+    answer = await admin.post("/v3/clients", json={"title": "x", "paymentterms": "²"})
+    assert answer.status_code == 422 and "paymentterms" in answer.json()["errors"]
 
 
 class TestTextNoDatabaseCanStore:

@@ -153,6 +153,14 @@ async def test_security_headers_on_every_kind_of_answer(
             },
         ),
         "depth": await raw_client.post(f"{BASE_PATH}/clients", content=b"[" * 100, headers=write),
+        # The dialects: their lists and their own error answers.
+        "summit": await raw_client.get("/api/clients", headers=tenant.headers("read")),
+        "customers": await raw_client.get("/v1.0/customers", headers=tenant.headers("read")),
+        "timewave": await raw_client.get("/v3/clients", headers=tenant.headers("read")),
+        "timewave 422": await raw_client.post("/v3/clients", json={"www": "x"}, headers=write),
+        "timewave guard": await raw_client.post("/v3/clients", content=b"[" * 100, headers=write),
+        "recras": await raw_client.get("/api2/klanten", headers=tenant.headers("read")),
+        "recras 406": await raw_client.post("/api2/klanten", json={}, headers=write),
     }
     for what, answer in answers.items():
         for name, value in SECURITY_HEADERS.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant
 
@@ -24,3 +25,20 @@ async def test_limit_per_key(settings: Settings, engine: AsyncEngine, tenant: Te
         # Another key has its own bucket.
         other = await client.get("/clients", headers=tenant.headers("write"))
         assert other.status_code == 200
+
+
+DIALECT_LISTS = ["/api/clients", "/v1.0/customers", "/v3/clients", "/api2/klanten"]
+
+
+@pytest.mark.parametrize("path", DIALECT_LISTS)
+async def test_every_dialect_is_limited(
+    settings: Settings, engine: AsyncEngine, tenant: Tenant, path: str
+) -> None:
+    """The limit is in the scope dependency every front uses: a dialect's reads count too."""
+    limited = settings.model_copy(update={"rate_limit_enabled": True, "rate_limit": "2/minute"})
+    transport = httpx.ASGITransport(app=create_app(limited, engine=engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answers = [await client.get(path, headers=tenant.headers("read")) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429], answers[-1].text
+    assert answers[0].headers["X-RateLimit-Remaining"] == "1"
+    assert answers[2].json()["error"] == "RATE_LIMITED" and int(answers[2].headers["Retry-After"])

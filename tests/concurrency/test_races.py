@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,10 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 CREATES = 50
 PATCHES = 10
+CONTACTS = 5
+MAKE_MAIN = 16  # parallel requests per round
+ROUNDS = 3
+RETRIES = 10
 
 
 @dataclass
@@ -96,16 +100,72 @@ async def test_if_match_has_exactly_one_winner(cluster: Cluster) -> None:
     assert final.json()["version"] == 2 and final.json()["city"] == winner["city"]
 
 
-@pytest.mark.skip(reason="TODO(lead): needs the contact-persons routes (other branch)")
 async def test_main_contact_invariant_under_parallel_updates(cluster: Cluster) -> None:
-    """TODO(lead) when contact persons merge: create a client with ~5 contact persons, then PATCH
-    `isMain: true` on different ones in parallel across both servers (and link new ones as main);
-    afterwards GET /clients/{id}/contact-persons must show exactly one main contact, first."""
+    """Parallel "make main" requests of every kind, across both servers: one main contact."""
+    async with cluster.client(0) as client:
+        people = [{"firstName": f"Person {i}", "lastName": "Main"} for i in range(CONTACTS)]
+        created = await client.post("/clients", json={"name": "Mains", "contactPersons": people})
+        donor = await client.post("/clients", json={"name": "Donor", "contactPersons": people[:3]})
+    assert created.status_code == donor.status_code == 201, (created.text, donor.text)
+    url = f"/clients/{created.json()['id']}/contact-persons"
+    own = [contact["id"] for contact in created.json()["contactPersons"]]
+    foreign = [contact["id"] for contact in donor.json()["contactPersons"]]
+    clients = [cluster.client(i) for i in range(MAKE_MAIN)]
+
+    def make_main(i: int) -> Awaitable[httpx.Response]:
+        """PATCH isMain on a linked contact, link another client's contact as main, or create
+        a new main contact: three paths to the same invariant."""
+        client = clients[i]
+        if i % 4 == 3:
+            return client.put(f"{url}/{foreign[i % len(foreign)]}/link", json={"isMain": True})
+        if i % 8 == 5:
+            return client.post(url, json={"firstName": f"New {i}", "isMain": True})
+        return client.patch(f"{url}/{own[i % len(own)]}", json={"isMain": True})
+
+    try:
+        for _ in range(ROUNDS):
+            answers = await asyncio.gather(*(make_main(i) for i in range(MAKE_MAIN)))
+            statuses = [a.status_code for a in answers]
+            assert set(statuses) <= {200, 201}, [a.text for a in answers if a.status_code > 201]
+            assert all(a.json()["isMain"] for a in answers), "each answered as main when it ran"
+    finally:
+        for client in clients:
+            await client.aclose()
+    async with cluster.client(1, "read") as reader:
+        listed = (await reader.get(url, params={"limit": "200"})).json()["data"]
+        nested = (await reader.get(f"/clients/{created.json()['id']}")).json()["contactPersons"]
+        donated = (await reader.get(f"/clients/{donor.json()['id']}")).json()["contactPersons"]
+    assert [c["isMain"] for c in listed].count(True) == 1 and listed[0]["isMain"], listed
+    assert [c["isMain"] for c in nested].count(True) == 1 and nested[0]["isMain"]
+    assert len(listed) == CONTACTS + len(foreign) + ROUNDS * MAKE_MAIN // 8
+    # Linking the donor's contacts elsewhere as main leaves the donor's own main alone.
+    assert [c["isMain"] for c in donated] == [True, False, False]
 
 
-@pytest.mark.skip(reason="TODO(lead): needs the Idempotency-Key support (other branch)")
 async def test_one_idempotency_key_executes_once(cluster: Cluster) -> None:
-    """TODO(lead) when idempotency merges: ~10 parallel POST /clients with one Idempotency-Key
-    and one body, across both servers: exactly one client exists afterwards, every answer is the
-    same 201 body (replays carry `Idempotent-Replayed: true`, or a 409 while the first is still
-    in flight, whichever the implementation documents)."""
+    """Parallel POSTs with one Idempotency-Key and body, across both servers: one client."""
+    body = {"name": "Idempotent Ltd", "city": "Once"}
+    headers = {"Idempotency-Key": "race-once-1"}
+    clients = [cluster.client(i) for i in range(RETRIES)]
+    try:
+        answers = await asyncio.gather(
+            *(client.post("/clients", json=body, headers=headers) for client in clients)
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    done = [a for a in answers if a.status_code == 201]
+    busy = [a for a in answers if a.status_code == 409]
+    assert len(done) + len(busy) == RETRIES, [(a.status_code, a.text) for a in answers]
+    first = [a for a in done if "Idempotent-Replayed" not in a.headers]
+    assert len(first) == 1, [dict(a.headers) for a in done]
+    for replay in done:
+        assert replay.json() == first[0].json()
+        assert replay.headers["ETag"] == first[0].headers["ETag"]
+        if replay is not first[0]:
+            assert replay.headers["Idempotent-Replayed"] == "true"
+    for answer in busy:  # still in flight after the wait: retry later
+        assert answer.json()["error"] == "CONFLICT" and answer.headers["Retry-After"] == "1"
+    async with cluster.client(1, "read") as reader:
+        listed = await reader.get("/clients", params={"q": "Idempotent Ltd"})
+    assert [c["id"] for c in listed.json()["data"]] == [first[0].json()["id"]]

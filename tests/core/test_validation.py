@@ -468,3 +468,10 @@ class TestCheckNationalId:
     )
     def test_when_in_doubt_accept(self, number: str, country: str | None) -> None:
         assert check_national_id(number, country) is None
+
+
+def test_is_digits_means_ascii_digits() -> None:
+    from rolodex.core.validation import is_digits
+
+    assert is_digits("0123") and not is_digits("") and not is_digits("-1")
+    assert not is_digits("²") and not is_digits("١٢") and not is_digits("1 ")

@@ -18,7 +18,11 @@ from rolodex import logs
 from rolodex.api import errors, openapi
 from rolodex.api.idempotency import IdempotencyMiddleware
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
-from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
+from rolodex.api.middleware import (
+    InputErrorRenderer,
+    InputGuardMiddleware,
+    RequestContextMiddleware,
+)
 from rolodex.api.ratelimit import RateLimit
 from rolodex.core.db import create_engine, dispose, session_factory
 from rolodex.core.webhooks.worker import Worker
@@ -93,7 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_middleware(
         InputGuardMiddleware,
         max_json_depth=settings.max_json_depth,
-        input_status=dialect_input_statuses(),
+        renderers=dialect_input_errors(),
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -125,11 +129,11 @@ def dialect_routers() -> list[APIRouter]:
     return list(ROUTERS)
 
 
-def dialect_input_statuses() -> dict[str, int]:
-    """Path prefix -> the status a dialect answers bad input with, when not 400."""
-    from rolodex.dialects import INPUT_ERROR_STATUS
+def dialect_input_errors() -> dict[str, InputErrorRenderer]:
+    """Path prefix -> how a dialect answers input the guard refuses, when not the native 400."""
+    from rolodex.dialects import INPUT_ERRORS
 
-    return dict(INPUT_ERROR_STATUS)
+    return dict(INPUT_ERRORS)
 
 
 def service_router() -> APIRouter:

@@ -8,12 +8,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from rolodex.core import listing
 from rolodex.core.errors import Invalid, PreconditionFailed
 
 _SPACED_OFFSET = re.compile(r"([T ][0-9:.]+) ([0-9]{2}:?[0-9]{2})$")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+class AnyTextConvertor(PathConvertor):
+    """Starlette's `path` (slashes included), line breaks included too: its `.*` stops at a
+    newline, so a path parameter holding one matched no route (404)."""
+
+    regex = "(?s:.*)"
+
+
+# `{name:text}` in a route path: a parameter that may hold any character.
+register_url_convertor("text", AnyTextConvertor())
 
 
 def etag(version: int) -> str:

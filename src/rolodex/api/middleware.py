@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -112,7 +113,11 @@ class RequestContextMiddleware:
 async def _reply(
     send: Any, rid: str, status: int, message: str, code: str, details: Iterable[FieldIssue] = ()
 ) -> None:
-    body = orjson.dumps(error_body(status, message, code, details, rid))
+    await _send_json(send, status, error_body(status, message, code, details, rid))
+
+
+async def _send_json(send: Any, status: int, content: dict[str, Any]) -> None:
+    body = orjson.dumps(content)
     await send(
         {
             "type": "http.response.start",
@@ -200,14 +205,46 @@ def bad_text_path(value: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Input the guard refuses, for a front to answer in its own way.
+
+    `where` is the part of the request; `name` the input as sent (a body field's path such as
+    `references[0].name`, a query parameter's name, or `where` itself when nothing narrower can
+    be named); `rule` what is wrong with it; `message` and `details` the native error DTO's.
+    """
+
+    where: Literal["body", "query", "path"]
+    name: str
+    rule: Literal["text", "depth"]
+    message: str
+    details: tuple[FieldIssue, ...] = field(default=())
+    limit: int | None = None  # the depth limit, for "depth"
+
+
+# (refusal, request id) -> the status and JSON body to answer with.
+InputErrorRenderer = Callable[[Refusal, str], tuple[int, dict[str, Any]]]
+
+
+def native_input_error(status: int = 400) -> InputErrorRenderer:
+    """The native error DTO with `status` (400 natively; a dialect's own input-error status)."""
+
+    def render(refusal: Refusal, rid: str) -> tuple[int, dict[str, Any]]:
+        body = error_body(status, refusal.message, "VALIDATION_ERROR", refusal.details, rid)
+        return status, body
+
+    return render
+
+
 class InputGuardMiddleware:
-    """Refuses, with a 400, input that would otherwise reach a parser or the database badly.
+    """Refuses input that would otherwise reach a parser or the database badly.
 
     JSON bodies nested deeper than `max_json_depth` (a recursion bomb for any parser), and text
     with NUL characters or unpaired surrogates (PostgreSQL cannot store them) in JSON bodies,
     paths and query strings. It sits inside RequestContextMiddleware, which has already enforced
     the body size. Bodies without a suspicious escape or enough brackets pass after two cheap
-    byte scans, without being parsed here.
+    byte scans, without being parsed here. The answer is a 400 with the native DTO, or what
+    `renderers` gives for the path's prefix (a dialect answers bad input its own way).
     """
 
     def __init__(
@@ -215,25 +252,26 @@ class InputGuardMiddleware:
         app: ASGIApp,
         *,
         max_json_depth: int,
-        input_status: Mapping[str, int] | None = None,
+        renderers: Mapping[str, InputErrorRenderer] | None = None,
     ) -> None:
         self.app = app
         self.max_json_depth = max_json_depth
-        # Path prefix -> the status its routes answer bad input with (a dialect's own); 400 else.
-        self.input_status = dict(input_status or {})
+        self.renderers = dict(renderers or {})
+        self.native = native_input_error()
 
-    def _status(self, scope: Scope) -> int:
+    async def _refuse(self, scope: Scope, send: Send, refusal: Refusal) -> None:
         path: str = scope["path"]
-        return next((s for p, s in self.input_status.items() if path.startswith(p)), 400)
+        render = next((r for p, r in self.renderers.items() if path.startswith(p)), self.native)
+        status, body = render(refusal, str(scope.get("state", {}).get("request_id", "")))
+        await _send_json(send, status, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = str(scope.get("state", {}).get("request_id", ""))
-        field = _bad_url_part(scope)
-        if field is not None:
-            await _reply(send, rid, self._status(scope), *_bad_text_error(field))
+        refusal = _bad_url_part(scope)
+        if refusal is not None:
+            await self._refuse(scope, send, refusal)
             return
         if scope["method"] not in _BODY_METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -241,23 +279,26 @@ class InputGuardMiddleware:
         body, disconnected = await _read_body(receive)
         if disconnected:
             return  # nobody is listening for an answer
-        problem = self._check_body(body)
-        if problem is not None:
-            await _reply(send, rid, self._status(scope), *problem)
+        refusal = self._check_body(body)
+        if refusal is not None:
+            await self._refuse(scope, send, refusal)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _check_body(self, body: bytes) -> tuple[str, str, list[FieldIssue]] | None:
+    def _check_body(self, body: bytes) -> Refusal | None:
         limit = self.max_json_depth
         # Most bodies cannot nest deeper than the limit nor hold a bad escape: two byte scans.
         bracketed = body.count(b"[") + body.count(b"{") > limit
         suspect = _SUSPECT_ESCAPE.search(body) is not None
         if not bracketed and not suspect:
             return None
-        too_deep = (
+        too_deep = Refusal(
+            "body",
+            "body",
+            "depth",
             f"The JSON body is nested deeper than {limit} levels",
-            "VALIDATION_ERROR",
-            [FieldIssue("body", f"nested deeper than {limit} levels")],
+            (FieldIssue("body", f"nested deeper than {limit} levels"),),
+            limit,
         )
         try:
             value = parse_json(body)
@@ -270,21 +311,34 @@ class InputGuardMiddleware:
         path = bad_text_path(value) if suspect else None
         if path is None:
             return None
-        return _bad_text_error(path)
+        return _text_refusal("body", path, path)
 
 
-def _bad_text_error(field: str) -> tuple[str, str, list[FieldIssue]]:
+def _text_refusal(where: Literal["body", "query", "path"], name: str, field: str) -> Refusal:
     issue = FieldIssue(field, _BAD_TEXT)
-    return f"Invalid input: {field}: {_BAD_TEXT}", "VALIDATION_ERROR", [issue]
+    return Refusal(where, name, "text", f"Invalid input: {field}: {_BAD_TEXT}", (issue,))
 
 
-def _bad_url_part(scope: Scope) -> str | None:
+def _bad_url_part(scope: Scope) -> Refusal | None:
     if "\x00" in scope["path"]:
-        return "path"
+        return _text_refusal("path", "path", "path")
     query: bytes = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query or unquote_to_bytes(query).find(b"\x00") >= 0:
-        return "query"
+        return _text_refusal("query", _nul_parameter(query), "query")
     return None
+
+
+def _nul_parameter(query: bytes) -> str:
+    """The name of the first query parameter whose value holds a NUL; "query" when its name
+    does."""
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        raw_name = unquote_to_bytes(name.replace(b"+", b" "))
+        if b"\x00" in raw_name:
+            return "query"
+        if b"\x00" in unquote_to_bytes(value.replace(b"+", b" ")):
+            return raw_name.decode("utf-8", "replace")
+    return "query"
 
 
 def _is_json(scope: Scope) -> bool:

@@ -67,6 +67,12 @@ __all__ = [
 ]
 
 
+def is_digits(text: str) -> bool:
+    """One or more ASCII digits. `str.isdigit()` also says yes to `²` and other digits that
+    `int()` refuses (a 500 wherever the two met), and `\\d` matches any script's digits."""
+    return text.isascii() and text.isdigit()
+
+
 def _error(message: str, **context: Any) -> PydanticCustomError:
     """A validation error whose message is shown to the caller as is."""
     return PydanticCustomError("value_error", message, context or None)

@@ -317,6 +317,50 @@ class TestWrites:
         )
         assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR"
 
+    async def test_input_refused_before_any_route_is_a_422_too(
+        self, timewave: httpx.AsyncClient
+    ) -> None:
+        """The server's input guard answers TimeWave's 422, naming the field Laravel's way."""
+        json = {"Content-Type": "application/json"}
+        made = await create(timewave, title="Guarded")
+        for method, path, body, field in [
+            ("POST", BASE, b'{"title": "A\\u0000"}', "title"),
+            ("POST", BASE, b'{"title": "A\\ud800"}', "title"),
+            ("POST", BASE, b'{"references": [{"name": "\\u0000"}]}', "references.0.name"),
+            ("PUT", f"{BASE}/{made['id']}", b'{"address": {"city": "\\u0000"}}', "address.city"),
+            ("POST", BASE, b'{"title": "x", "references": ' + b"[" * 40 + b"]" * 40 + b"}", "body"),
+        ]:
+            r = await timewave.request(method, path, content=body, headers=json)
+            assert_422(r, field)
+        assert "32 levels" in r.json()["errors"]["body"][0]
+        assert_422(await timewave.get(BASE, params={"email": "a\x00"}), "email")
+        # A NUL in the path: not a number, so no client (as /v3/clients/abc).
+        r = await timewave.get(f"{BASE}/1%00")
+        assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND"
+        assert (await timewave.get(f"{BASE}/{made['id']}")).json()["data"]["title"] == "Guarded"
+
+    async def test_what_is_not_a_validation_failure_keeps_the_native_answer(
+        self, app: Any, tenant: Tenant, settings: Any, engine: Any
+    ) -> None:
+        """Not JSON, too large, another media type: 400, 413, 415 with the native DTO."""
+        from rolodex.api.app import create_app
+
+        small = create_app(settings.model_copy(update={"max_body_bytes": 1000}), engine=engine)
+        transport = httpx.ASGITransport(app=small)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=tenant.headers("write")
+        ) as client:
+            json = {"Content-Type": "application/json"}
+            for body, headers, status in [
+                (b'{"title": ', json, 400),
+                (b'{"title": "\xff"}', json, 400),
+                (b'{"title": "' + b"x" * 2000 + b'"}', json, 413),
+                (b'{"title": "A"}', {"Content-Type": "text/plain"}, 415),
+            ]:
+                r = await client.post(BASE, content=body, headers=headers)
+                assert r.status_code == status, r.text
+                assert "errors" not in r.json() and r.json()["status"] == status
+
 
 class TestDelete:
     async def test_deleted_flag_is_not_the_status(

@@ -55,7 +55,7 @@ async def _one(session: DbSession, principal: Principal, client: Client) -> dict
 
 
 @router.get(
-    "/external-ids/{system}/{external_id:path}",
+    "/external-ids/{system}/{external_id:text}",
     response_model=ClientRead,
     responses={200: {"headers": ETAG_HEADER}, **error_docs(NotFound)},
 )
@@ -75,7 +75,7 @@ async def get_client_by_external_ref(
 
 
 @router.put(
-    "/external-ids/{system}/{external_id:path}",
+    "/external-ids/{system}/{external_id:text}",
     response_model=ClientRead,
     responses={201: {"model": ClientRead, "description": "created"}, **error_docs(Conflict)},
 )

@@ -18,6 +18,7 @@ from rolodex.core.errors import Conflict, Invalid, RolodexError
 from rolodex.core.listing import FieldKind, ListField, ListSpec
 from rolodex.core.orders.models import Order
 from rolodex.core.principal import Principal
+from rolodex.core.validation import is_digits
 
 
 def scoped(principal: Principal) -> Select[Order]:
@@ -67,7 +68,7 @@ def _dynamic(name: str) -> ListField | None:
 
 def _search(q: str) -> ColumnElement[bool]:
     found = listing.ilike_any([Order.description, Order.external_id], q)
-    return found | (Order.number == int(q)) if q.isdigit() and len(q) < 10 else found
+    return found | (Order.number == int(q)) if is_digits(q) and len(q) < 10 else found
 
 
 O = Order  # noqa: E741

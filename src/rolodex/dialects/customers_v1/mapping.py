@@ -27,6 +27,7 @@ from rolodex.core.enums import ClientKind, ClientStatus, OrderStatus
 from rolodex.core.errors import FieldIssue, Invalid
 from rolodex.core.orders import repository as orders_repository
 from rolodex.core.orders.models import Order
+from rolodex.core.validation import is_digits
 from rolodex.dialects.customers_v1.schemas import (
     CustomersV1ListParams,
     CustomerV1In,
@@ -337,7 +338,7 @@ def _licensing(name: str, value: Any, default: int | bool) -> int | bool:
     """A metadata value as the field's type; one that does not read as such shows the default."""
     if isinstance(default, bool):
         return _as_bool(value, default)
-    if name in _TIMES and isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+    if name in _TIMES and isinstance(value, str) and not is_digits(value.strip().lstrip("-")):
         return _as_time(value, int(default))
     return _as_int(value, int(default))
 
@@ -359,7 +360,7 @@ def _as_int(value: Any, default: int) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and is_digits(value.strip().lstrip("-")):
         return int(value.strip())
     return default
 

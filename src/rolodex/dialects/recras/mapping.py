@@ -26,6 +26,7 @@ from rolodex.core.custom_fields import service as custom_fields_service
 from rolodex.core.custom_fields.models import CustomField
 from rolodex.core.custom_fields.schemas import CHOICE_TYPES, FieldType
 from rolodex.core.errors import FieldIssue, Invalid
+from rolodex.core.validation import is_digits
 from rolodex.dialects.recras.schemas import (
     RecrasContactIn,
     RecrasExtraField,
@@ -274,7 +275,7 @@ def bedrijf_id(meta: Mapping[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return DEFAULT_BEDRIJF_ID
     if isinstance(value, str):
-        return int(value) if value.isdigit() and 0 < int(value) <= MAX_NUMBER else 1
+        return int(value) if is_digits(value) and 0 < int(value) <= MAX_NUMBER else 1
     return value if value > 0 else DEFAULT_BEDRIJF_ID
 
 

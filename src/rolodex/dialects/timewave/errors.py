@@ -7,10 +7,16 @@ core `Invalid` raised by the mapping or the services. Both answer 422 with the u
 `errors` object `{"field": ["message"]}`, fields named as TimeWave names them. Anything else
 (401, 403, 404, 409, 429, a body that is not JSON at all) goes to the app's handlers and
 answers the native DTO.
+
+`guard_refusal` answers what the app's input guard refuses before any route runs (text with a
+NUL or a lone surrogate, JSON nested too deeply) the same way: a 422 naming the field or query
+parameter Laravel's way; a NUL in the path names no client, a 404 as for any id that is not a
+number.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -20,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from rolodex.api.errors import error_body, request_id
+from rolodex.api.middleware import Refusal
 from rolodex.core.errors import FieldIssue, Invalid
 from rolodex.dialects.timewave import mapping
 from rolodex.dialects.timewave.rules import ERROR_TYPE
@@ -101,6 +108,12 @@ def _fill(message: str, key: str) -> str:
 
 
 def unprocessable(request: Request, issues: Sequence[FieldIssue]) -> Response:
+    """The 422 as a response."""
+    body = laravel_body(request_id(request), issues)
+    return Response(orjson.dumps(body), status_code=STATUS, media_type="application/json")
+
+
+def laravel_body(rid: str, issues: Sequence[FieldIssue]) -> dict[str, Any]:
     """The 422: the error DTO and `errors`; `message` is the first one (and how many more)."""
     issues = list(issues) or [FieldIssue("body", "The given data was invalid.")]
     errors: dict[str, list[str]] = {}
@@ -110,6 +123,24 @@ def unprocessable(request: Request, issues: Sequence[FieldIssue]) -> Response:
     message = issues[0].message
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
-    body = error_body(STATUS, message, "VALIDATION_ERROR", issues, request_id(request))
+    body = error_body(STATUS, message, "VALIDATION_ERROR", issues, rid)
     body["errors"] = errors
-    return Response(orjson.dumps(body), status_code=STATUS, media_type="application/json")
+    return body
+
+
+def guard_refusal(refusal: Refusal, rid: str) -> tuple[int, dict[str, Any]]:
+    """What the input guard refused, as TimeWave answers it (see the module's docstring)."""
+    if refusal.where == "path":
+        message = "No client at this path: it holds a NUL character"
+        return 404, error_body(404, message, "NOT_FOUND", (), rid)
+    key = laravel_key(refusal.name)
+    if refusal.rule == "depth":
+        message = f"The :attribute field must not be nested deeper than {refusal.limit} levels."
+    else:
+        message = "The :attribute field must not contain NUL characters or unpaired surrogates."
+    return STATUS, laravel_body(rid, [FieldIssue(key, _fill(message, key))])
+
+
+def laravel_key(path: str) -> str:
+    """A native field path as Laravel names it: `references[0].name` -> `references.0.name`."""
+    return re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")

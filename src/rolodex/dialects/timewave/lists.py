@@ -15,6 +15,7 @@ from rolodex.core import listing
 from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients.models import Client
 from rolodex.core.errors import FieldIssue, Invalid
+from rolodex.core.validation import is_digits
 from rolodex.dialects.timewave import mapping
 
 LIST_SPEC = clients_repository.WIDE_SPEC
@@ -107,7 +108,7 @@ def _filter(param: str, value: str, names: dict[str, str]) -> list[tuple[str, st
             raise Invalid.field(param, "The :attribute field must be true or false.")
         return [("deleted", ",".join(_DELETED[flag] for flag in flags)), ("includeDeleted", "true")]
     target = FILTERS[name]
-    if name == "number" and not all(part.strip().isdigit() for part in value.split(",")):
+    if name == "number" and not all(is_digits(part.strip()) for part in value.split(",")):
         target = f"metadata.{NUMBER_KEY}"  # not digits: compared as text
     names[target] = param
     return [(target, value)]

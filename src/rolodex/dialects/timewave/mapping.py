@@ -23,6 +23,7 @@ from rolodex.core.client_types.models import ClientType
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientCreate, ClientFields, ClientUpdate
 from rolodex.core.errors import FieldIssue, Invalid, NotFound
+from rolodex.core.validation import is_digits
 from rolodex.dialects.timewave.schemas import (
     TimeWaveAddressIn,
     TimeWaveClientIn,
@@ -160,7 +161,7 @@ def with_client_type(data: ClientT, client_type_id: UUID | None) -> ClientT:
 
 def client_number(raw: str) -> int:
     """The `{id}` of a path; anything but digits names no client (404)."""
-    if not raw.isdigit() or len(raw) > 12:
+    if not is_digits(raw) or len(raw) > 12:
         raise NotFound(f"Client {raw[:50]} not found")
     return int(raw)
 
@@ -276,7 +277,7 @@ def _to_native(name: str, value: Any) -> Any:
         return PAYMENT_TYPES[value]
     if name == "paymentterms":
         # Any 4 characters by the document; a number of days natively ("abcd" fails there).
-        return int(value) if value.isdigit() else value
+        return int(value) if is_digits(value) else value
     if name == "references":
         return [ref.model_dump(exclude_none=True) for ref in value]
     return value
@@ -454,7 +455,7 @@ def to_timewave_contact(
 
 def _reference(ref: Mapping[str, Any]) -> dict[str, Any]:
     ref_id = ref.get("id")
-    if isinstance(ref_id, str) and ref_id.isdigit():
+    if isinstance(ref_id, str) and is_digits(ref_id):
         ref_id = int(ref_id)
     return {"id": ref_id, "name": ref.get("name"), "description": ref.get("description")}
 
