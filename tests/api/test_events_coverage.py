@@ -28,6 +28,7 @@ every change of an existing record and absent on a creation.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -547,7 +548,7 @@ CASES: dict[Route, list[Case]] = {
             subject=first_result,
         ),
     ],
-    ("PUT", N + "/clients/external-ids/{system}/{external_id:path}"): [
+    ("PUT", N + "/clients/external-ids/{system}/{external_id:text}"): [
         Case(
             "creating",
             ("client.created",),
@@ -793,7 +794,7 @@ async def run_case(http: httpx.AsyncClient, tenant: Tenant, route: Route, case: 
     body = case.body(refs) if case.body is not None else None
     r = await http.request(
         method,
-        path.replace(":path}", "}").format(**refs),
+        re.sub(r":\w+}", "}", path).format(**refs),  # `{name:convertor}`
         json=body,
         params=case.params,
         headers=tenant.headers(case.scope),
