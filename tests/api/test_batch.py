@@ -190,13 +190,14 @@ class TestScale:
     async def test_a_clash_at_insert_falls_back_to_one_by_one(
         self, api: httpx.AsyncClient, monkeypatch: Any, copy_from: int
     ) -> None:
+        from rolodex.core import rows
         from rolodex.core.clients import bulk
 
         async def nothing_taken(*args: Any, **kwargs: Any) -> dict[int, Any]:
             return {}  # as if a concurrent writer took the email after the check
 
         monkeypatch.setattr(bulk, "_clashes", nothing_taken)
-        monkeypatch.setattr(bulk, "COPY_FROM", copy_from)  # COPY on PostgreSQL, or INSERT
+        monkeypatch.setattr(rows, "COPY_FROM", copy_from)  # COPY on PostgreSQL, or INSERT
         await api.post("/clients", json=client_body(email="late@example.com"))
         r = await batch(
             api,

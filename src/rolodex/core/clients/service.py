@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
@@ -173,10 +174,32 @@ async def list_spec(
     return repository.list_spec(types, session.get_bind().dialect.name, base)
 
 
-async def build(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
-    """A new client checked against every rule; not numbered, added or flushed yet."""
+class Draft:
+    """A new client's columns as plain attributes (None for those not set), for bulk creates.
+
+    `build(plain=True)` fills it in with the same `_apply` as a Client, without the ORM's
+    per-attribute bookkeeping, which costs more than the rules themselves; `to_read`,
+    `snapshot` and `search_text` read it as they read a Client. Never added to a session.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+_BLANK = dict.fromkeys(prop.key for prop in sa_inspect(Client).column_attrs)
+
+
+async def build(
+    session: AsyncSession, principal: Principal, data: ClientCreate, *, plain: bool = False
+) -> Client:
+    """A new client checked against every rule; not numbered, added or flushed yet.
+
+    With `plain`, a Draft standing in for the Client (only for writes that insert rows
+    themselves, see bulk.py).
+    """
     values = _values(data, exclude=("contact_persons", "addresses"))
-    client = Client(id=new_id(), organization_id=principal.organization_id, **DEFAULTS)
+    start = {"id": new_id(), "organization_id": principal.organization_id, **DEFAULTS}
+    client = cast(Client, Draft(_BLANK | start)) if plain else Client(**start)
     await _apply(session, principal, client, values, creating=True)
     return client
 
@@ -398,6 +421,11 @@ async def history(
 def snapshot(client: Client) -> dict[str, Any]:
     """The client as its events carry it: the API's view, without the embedded lists."""
     return events_service.snapshot(ClientRead, to_read(client), exclude=EMBEDDED)
+
+
+def snapshot_json(client: Client) -> str:
+    """`snapshot` as JSON text (for bulk writes: the same object, at less than half the cost)."""
+    return events_service.snapshot_json(ClientRead, to_read(client), exclude=EMBEDDED)
 
 
 async def _record(
