@@ -3,7 +3,12 @@
 Generates a CSV of N realistic clients, creates a scratch database (dropped afterwards), runs
 `rolodex import clients` on it as a separate process and prints rows per second and that
 process's peak memory (RSS). `--rerun` imports the same file again with `--upsert-by
-externalId` (every row unchanged) and reports that rate too.
+externalId` (every row unchanged) and reports that rate too. The figures are written to
+`bench/results/import_rate.json` (`--output`).
+
+The processes write their bytecode to a scratch cache (PYTHONPYCACHEPREFIX) even where
+PYTHONDONTWRITEBYTECODE is set, as an installed service would have it: otherwise every
+`rolodex` process compiles its imports from source first (seconds on a busy machine).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import csv
 import json
 import os
+import platform
 import random
 import secrets
 import subprocess
@@ -23,6 +29,7 @@ from pathlib import Path
 
 import asyncpg
 
+RESULTS = Path(__file__).parent / "results" / "import_rate.json"
 SERVER = os.environ.get(
     "ROLODEX_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -101,14 +108,21 @@ def rolodex(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("rolodex")), *args]
 
 
+def child_env(cache: Path) -> dict[str, str]:
+    """The environment of the `rolodex` processes: bytecode cached in `cache`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
 def timed_import(
-    path: Path, org: str, url: str, *extra: str
+    path: Path, org: str, url: str, env: dict[str, str], *extra: str
 ) -> tuple[float, float, float, dict[str, int]]:
     """Seconds, CPU seconds, peak RSS (MiB) and summary of one `rolodex import clients` run."""
     command = rolodex("import", "clients", str(path), "--org", org, "--json", "--database-url", url)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
     assert process.stdout is not None
     output = process.stdout.read()
@@ -122,7 +136,7 @@ def timed_import(
 
 def report(
     label: str, rows: int, seconds: float, cpu: float, rss: float, summary: dict[str, int]
-) -> None:
+) -> dict[str, object]:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{label}: {summary}")
     print(
@@ -130,6 +144,16 @@ def report(
         f"({cpu / rows * 1e6:.0f} us/row); peak RSS {rss:.0f} MiB; load average {load} "
         f"on {os.cpu_count()} CPUs"
     )
+    return {
+        "run": label,
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+        "importer_cpu_seconds": round(cpu, 1),
+        "peak_rss_mib": round(rss),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "summary": summary,
+    }
 
 
 def main() -> None:
@@ -137,32 +161,49 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", help="an existing empty database (default: scratch)")
     parser.add_argument("--rerun", action="store_true", help="import the file a second time")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where the figures go")
     args = parser.parse_args()
     url = args.database_url or asyncio.run(create_database())
+    runs = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "clients.csv"
+            env = child_env(Path(tmp) / "pycache")
             started = time.perf_counter()
             generate(path, args.rows)
             size = path.stat().st_size / 2**20
             took = time.perf_counter() - started
             print(f"generated {args.rows} rows ({size:.1f} MiB) in {took:.1f} s")
             subprocess.run(
-                rolodex("db", "upgrade", "--database-url", url), check=True, capture_output=True
+                rolodex("db", "upgrade", "--database-url", url),
+                check=True,
+                capture_output=True,
+                env=env,
             )
             org = subprocess.run(
                 rolodex("org", "create", "Bench", "--database-url", url),
                 check=True,
                 capture_output=True,
                 text=True,
+                env=env,
             ).stdout.strip()
-            report("import", args.rows, *timed_import(path, org, url))
+            runs.append(report("import", args.rows, *timed_import(path, org, url, env)))
             if args.rerun:
                 extra = ("--upsert-by", "externalId")
-                report("re-run", args.rows, *timed_import(path, org, url, *extra))
+                runs.append(report("re-run", args.rows, *timed_import(path, org, url, env, *extra)))
     finally:
         if not args.database_url:
             asyncio.run(drop_database(url))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    measured = {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "file_mib": round(size, 1),
+        "runs": runs,
+    }
+    args.output.write_text(json.dumps(measured, indent=2) + "\n")
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

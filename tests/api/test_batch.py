@@ -190,13 +190,14 @@ class TestScale:
     async def test_a_clash_at_insert_falls_back_to_one_by_one(
         self, api: httpx.AsyncClient, monkeypatch: Any, copy_from: int
     ) -> None:
+        from rolodex.core import rows
         from rolodex.core.clients import bulk
 
         async def nothing_taken(*args: Any, **kwargs: Any) -> dict[int, Any]:
             return {}  # as if a concurrent writer took the email after the check
 
         monkeypatch.setattr(bulk, "_clashes", nothing_taken)
-        monkeypatch.setattr(bulk, "COPY_FROM", copy_from)  # COPY on PostgreSQL, or INSERT
+        monkeypatch.setattr(rows, "COPY_FROM", copy_from)  # COPY on PostgreSQL, or INSERT
         await api.post("/clients", json=client_body(email="late@example.com"))
         r = await batch(
             api,
@@ -219,3 +220,29 @@ async def test_batch_creates_emit_one_event_each(api: httpx.AsyncClient) -> None
     events = (await api.get("/events", params={"type": "client.created"})).json()["data"]
     assert {e["data"]["object"]["id"] for e in events} == created and len(events) == 3
     assert sorted(e["sequence"] for e in events) == [e["sequence"] for e in events]
+
+
+async def test_a_create_with_contact_persons_and_addresses_keeps_them(
+    api: httpx.AsyncClient,
+) -> None:
+    nested = {
+        "name": "Nested",
+        "contactPersons": [{"firstName": "Anna", "lastName": "Berg"}],
+        "addresses": [{"city": "Oslo"}],
+    }
+    r = await batch(
+        api,
+        {"op": "create", "data": client_body()},
+        {"op": "create", "data": nested},
+        {"op": "create", "data": {**nested, "contactPersons": [{"email": "nope"}]}},
+        {"op": "create", "data": client_body()},
+    )
+    assert r.status_code == 207, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == [201, 201, 400, 201]
+    assert [c["name"] for c in results[1]["data"]["contactPersons"]] == ["Anna Berg"]
+    assert [a["city"] for a in results[1]["data"]["addresses"]] == ["Oslo"]
+    assert results[2]["error"]["details"][0]["field"] == "data.contactPersons[0].email"
+    shown = (await api.get(f"/clients/{results[1]['data']['id']}")).json()
+    assert shown["contactPersons"][0]["isMain"] is True and len(shown["addresses"]) == 1
+    assert (await api.get("/clients")).json()["meta"]["total"] == 3

@@ -162,6 +162,26 @@ async def a_client_to_upsert(build: Build) -> Refs:
     return refs | {"external_id": external_id}
 
 
+async def a_client_for_a_crm_contact(build: Build) -> Refs:
+    return await a_client(build) | {"system": "crm", "external_id": secrets.token_hex(4)}
+
+
+async def a_crm_contact(build: Build) -> Refs:
+    """A client's contact person (its main one) holding a crm id in its externalIds."""
+    refs = await a_client_for_a_crm_contact(build)
+    contact = await build.contact(refs["client_id"], externalIds=crm(refs))
+    return refs | {"contact_id": contact["id"]}
+
+
+def crm(refs: Refs) -> list[dict[str, str]]:
+    return [{"system": "crm", "id": refs["external_id"]}]
+
+
+async def a_crm_contact_and_another_client(build: Build) -> Refs:
+    refs = await a_crm_contact(build)
+    return refs | {"other_id": (await build.client())["id"]}
+
+
 async def a_contact_elsewhere(build: Build) -> Refs:
     """A client, and a contact person of another client (the main one there)."""
     refs = await a_client(build)
@@ -497,6 +517,33 @@ CASES: dict[Route, list[Case]] = {
             check=linked_as_main,
         ),
         Case("already linked (no change)", (), given=a_client_with_records),
+    ],
+    ("PUT", N + "/contact-persons/external-ids/{system}/{external_id:path}"): [
+        Case(
+            "creating",
+            ("contact_person.created",),
+            given=a_client_for_a_crm_contact,
+            body=lambda r: {"clientId": r["client_id"], "name": "Anna Berg"},
+            status=201,
+        ),
+        Case(
+            "replacing",
+            ("contact_person.updated",),
+            given=a_crm_contact,
+            body=lambda r: {"name": "Anna Berg", "jobTitle": "CFO"},
+        ),
+        Case(
+            "replacing and linking to another client",
+            ("contact_person.linked",),
+            given=a_crm_contact_and_another_client,
+            body=lambda r: {"clientId": r["other_id"], "name": "Anna Berg"},
+        ),
+        Case(
+            "nothing changed",
+            (),
+            given=a_crm_contact,
+            body=lambda r: {"name": "Anna Berg", "externalIds": crm(r)},
+        ),
     ],
     ("POST", N + "/clients/{client_id}/addresses"): [
         Case(

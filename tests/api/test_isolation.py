@@ -90,8 +90,15 @@ async def _contact_id(owner: Owner) -> str:
         "lastName": owner.token,
         "email": f"c{owner.token}@example.com",
         "externalId": f"owner-{owner.token}",  # what "external_id" names under a client too
+        "externalIds": [{"system": "sap", "id": f"owner-{owner.token}"}],
     }
     return await owner.under_client("contact", "contact-persons", body)
+
+
+async def _external_ref(owner: Owner) -> str:
+    # The owner's client and its contact person both hold sap=owner-<token> in externalIds.
+    await _contact_id(owner)
+    return f"owner-{owner.token}"
 
 
 async def _address_id(owner: Owner) -> str:
@@ -132,6 +139,8 @@ RECORDS: dict[str, PathValue] = {
     "external_id": _client_external_id,
     "system": _system,
     "contact_id": _contact_id,
+    # `.../external-ids/{system}/{external_id}` of clients and contact persons: both hold it.
+    "{system}/{external_id}": _external_ref,
     "address_id": _address_id,
     "order_id": _order_id,
     "type_id": _type_id,
@@ -152,6 +161,9 @@ NOT_A_LOOKUP: dict[str, int] = {
     # An upsert by externalId: the other organization creates a client of its own.
     f"PUT {BASE_PATH}/clients/external-id/{{external_id}}": 201,
     f"PUT {BASE_PATH}/clients/external-ids/{{system}}/{{external_id}}": 201,
+    # An upsert too: the other organization would create a contact person of its own, but the
+    # example's clientId names no client of its own, which is a 400 (a body field, not a lookup).
+    f"PUT {BASE_PATH}/contact-persons/external-ids/{{system}}/{{external_id}}": 400,
 }
 
 # Request bodies where the document's example does not fit (e.g. it names its own externalId).

@@ -173,13 +173,68 @@ class TestImport:
         assert (await api.get("/clients/external-id/E0")).json()["name"] == "Client 6"
         assert (await api.get("/clients")).json()["meta"]["total"] == 3
 
+    async def test_chunks_in_flight_see_the_earlier_ones(
+        self, settings: Settings, tenant: Tenant, api: httpx.AsyncClient, tmp_path: Path
+    ) -> None:
+        # Chunks of two: a chunk is built while the one before it is written, and checked
+        # only once that one is committed, so repeats across chunks fail as within one.
+        source = write(
+            tmp_path / "c.csv",
+            "name,email,externalId,externalIds.sap",
+            "A,a@example.com,E1,S1",
+            "B,b@example.com,E2,S2",
+            "C,A@example.com,E3,S3",
+            "D,d@example.com,E1,S4",
+            "E,e@example.com,E5,S2",
+            "F,f@example.com,E6,S6",
+            "G,not-an-email,E7,S7",
+        )
+        summary = await run_import(settings, tenant, source, "--chunk-size", "2")
+        assert summary == {"created": 3, "updated": 0, "unchanged": 0, "failed": 4}
+        failed = read_csv((tmp_path / "c.failed.csv").read_text())
+        assert [(row["_line"], row["name"]) for row in failed] == [
+            ("4", "C"),
+            ("5", "D"),
+            ("6", "E"),
+            ("8", "G"),
+        ]
+        assert "email" in failed[0]["_error"].lower()
+        assert "externalid" in failed[1]["_error"].lower()
+        assert failed[2]["_error"] == "externalIds.sap: already taken"
+        listed = (await api.get("/clients", params={"sort": "number"})).json()["data"]
+        assert [(c["name"], c["number"]) for c in listed] == [("A", 1), ("B", 2), ("F", 3)]
+        # One client.created per client, in the file's order, as the client reads.
+        events = (await api.get("/events")).json()["data"]
+        assert [e["type"] for e in events] == ["client.created"] * 3
+        assert [e["data"]["object"]["name"] for e in events] == ["A", "B", "F"]
+        assert [e["sequence"] for e in events] == [1, 2, 3]
+        for event, client in zip(events, listed, strict=True):
+            shown = (await api.get(f"/clients/{client['id']}")).json()
+            del shown["contactPersons"], shown["addresses"]
+            assert event["data"]["object"] == shown
+            assert event["data"]["previousAttributes"] is None
+            assert event["occurredAt"] == shown["updatedAt"]
+        # A re-run changes nothing and records nothing; a changed row is one client.updated.
+        write(source, "name,email,externalId", "A,a@example.com,E1", "B2,b@example.com,E2")
+        summary = await run_import(settings, tenant, source, "--upsert-by", "externalId")
+        assert summary == {"created": 0, "updated": 1, "unchanged": 1, "failed": 0}
+        events = (await api.get("/events", params={"after": 3})).json()["data"]
+        assert [(e["type"], e["data"]["previousAttributes"]) for e in events] == [
+            ("client.updated", {"name": "B"})
+        ]
+
     async def test_dry_run_changes_nothing(
         self, settings: Settings, tenant: Tenant, api: httpx.AsyncClient, tmp_path: Path
     ) -> None:
         source = write(tmp_path / "c.csv", "name,email", "A,a@example.com", "B,a@example.com", "C,")
         summary = await run_import(settings, tenant, source, "--dry-run")
         assert summary == {"created": 2, "updated": 0, "unchanged": 0, "failed": 1}
+        summary = await run_import(settings, tenant, source, "--dry-run", "--chunk-size", "1")
+        assert summary == {"created": 3, "updated": 0, "unchanged": 0, "failed": 0}, (
+            "a dry run's chunks are rolled back: the next one does not see their rows"
+        )
         assert (await api.get("/clients")).json()["meta"]["total"] == 0
+        assert (await api.get("/events")).json()["data"] == []
         assert (await run_import(settings, tenant, source))["created"] == 2
         numbers = [
             c["number"]
@@ -220,9 +275,9 @@ class TestRoundTrip:
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        from rolodex.core.clients import bulk
+        from rolodex.core import rows
 
-        monkeypatch.setattr(bulk, "COPY_FROM", 1)  # on PostgreSQL: the COPY path keeps every type
+        monkeypatch.setattr(rows, "COPY_FROM", 1)  # on PostgreSQL: the COPY path keeps every type
         bodies: list[dict[str, Any]] = [
             client_body(
                 name="Acme, Inc",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,9 @@ from rolodex.core.keys import service as keys_service
 from rolodex.core.orgs import service as orgs_service
 from rolodex.core.principal import Principal, Scope
 from rolodex.settings import Settings
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 LOCALES = {"SE": "sv_SE", "DE": "de_DE", "NL": "nl_NL", "GB": "en_GB", "NO": "no_NO"}
 KEY_FILE = Path(".rolodex-demo-key")
@@ -63,6 +65,8 @@ async def _stable_key(session: AsyncSession, organization_id: UUID) -> str:
 
 def sample_clients(count: int, *, seed: int = 0) -> list[ClientCreate]:
     """Realistic companies and persons across a few European countries."""
+    from faker import Faker  # slow to import: only here, not on every `rolodex` command
+
     rng = random.Random(seed)
     fakers = {cc: Faker(loc) for cc, loc in LOCALES.items()}
     for i, fake in enumerate(fakers.values()):

@@ -7,7 +7,7 @@ import csv
 import io
 import itertools
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -135,26 +135,112 @@ async def _import(
         size = max(1, _size(raw))
         with _progress() as progress:
             task = progress.add_task("importing", total=size)
-            chunks = _chunks(reader, chunk_size)
-            # Reading and validating the next chunk (CPU) overlaps writing this one (database).
-            upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
-            while (ready := await upcoming) is not None:
-                prepared, broken = ready
-                upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
-                async with _transaction(sessions, dry_run) as session:
-                    result = await transfer.import_chunk(
-                        session, principal, prepared, upsert_by=upsert_by, dry_run=dry_run
-                    )
+
+            async def report(result: transfer.ChunkResult, broken: list[transfer.Failure]) -> None:
                 result.tally.failed += len(broken)
                 tally.add(result.tally)
                 if not dry_run:
                     await statistics.grew(sessions, result.tally)
                 failed.write(sorted([*broken, *result.failures], key=lambda f: f.row))
                 progress.update(task, completed=raw.tell(), description=_describe(tally))
+
+            chunks = _chunks(reader, chunk_size)
+            if upsert_by is None:
+                await _pipeline(sessions, principal, chunks, used, dry_run, report)
+            else:
+                await _one_by_one(sessions, principal, chunks, used, upsert_by, dry_run, report)
             progress.update(task, completed=size)
         return tally
     finally:
         await engine.dispose()
+
+
+Report = Callable[[transfer.ChunkResult, list[transfer.Failure]], Awaitable[None]]
+PAUSE_EVERY = 50  # rows built between two turns of the event loop (see _pipeline)
+
+
+async def _one_by_one(
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    chunks: Iterator[list[transfer.Row]],
+    used: Sequence[str],
+    upsert_by: str | None,
+    dry_run: bool,
+    report: Report,
+) -> None:
+    """Chunk after chunk, each in one transaction (an upsert looks up the previous ones' rows)."""
+    # Reading and validating the next chunk (CPU) overlaps writing this one (database).
+    upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
+    while (ready := await upcoming) is not None:
+        prepared, broken = ready
+        upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, upsert_by))
+        async with _transaction(sessions, dry_run) as session:
+            result = await transfer.import_chunk(
+                session, principal, prepared, upsert_by=upsert_by, dry_run=dry_run
+            )
+        await report(result, broken)
+
+
+async def _pipeline(
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    chunks: Iterator[list[transfer.Row]],
+    used: Sequence[str],
+    dry_run: bool,
+    report: Report,
+) -> None:
+    """Creates only: three chunks in flight, each in one transaction of its own.
+
+    While chunk N is written (COPY and COMMIT: the database works), chunk N+1 is built (its
+    rows through the rules of a single create: Python works) and chunk N+2 read and validated
+    (a worker thread). Chunk N+1 is checked for uniqueness and numbered only once chunk N is
+    committed, so it sees every client written before it, as a one-by-one import would.
+    """
+    upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, None))
+    writing: asyncio.Task[transfer.ChunkResult] | None = None
+    written: list[transfer.Failure] = []  # the broken rows of the chunk being written
+    try:
+        while (ready := await upcoming) is not None:
+            prepared, broken = ready
+            upcoming = asyncio.create_task(asyncio.to_thread(_next, chunks, used, None))
+            session = sessions()
+            try:
+                staged = await transfer.build_creates(
+                    session, principal, prepared, pause_every=PAUSE_EVERY
+                )
+                if writing is not None:
+                    await report(await writing, written)
+                    writing = None
+                await transfer.check_creates(session, principal, staged, dry_run=dry_run)
+            except BaseException:
+                await session.close()
+                raise
+            writing = asyncio.create_task(_write(session, principal, staged, dry_run))
+            written = broken
+        if writing is not None:
+            await report(await writing, written)
+            writing = None
+    finally:
+        if writing is not None:  # stopped by an error: do not leave the last chunk behind
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
+
+
+async def _write(
+    session: AsyncSession, principal: Principal, staged: transfer.Staged, dry_run: bool
+) -> transfer.ChunkResult:
+    """Write a built and checked chunk, then commit (roll back on a dry run); closes it."""
+    async with session:
+        try:
+            result = await transfer.write_creates(session, principal, staged, dry_run=dry_run)
+            if dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    return result
 
 
 async def _principal(sessions: async_sessionmaker[AsyncSession], org_id: UUID) -> Principal:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -131,11 +132,33 @@ Name = Annotated[str, TextRule(255, min_length=1)]
 _EMAIL_MAX = 254
 
 
+# RFC 5322 dot-atom of ASCII atext, at most 64 characters: local parts email-validator accepts
+# whatever the domain (its own DOT_ATOM_TEXT); anything else takes the full check.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LOCAL_MAX = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str | None:
+    """The domain as email-validator normalizes it, or None when it refuses it (cached: a
+    bulk import has few domains and many addresses, and the domain is the costly part)."""
+    try:
+        return email_validator.validate_email(f"x@{domain}", check_deliverability=False).domain
+    except email_validator.EmailNotValidError:
+        return None
+
+
 def _email(value: str) -> str:
     """Trimmed, checked with email-validator; the domain is lower-cased, the local part kept."""
     value = value.strip()
     if len(value) > _EMAIL_MAX:
         raise _error("must be at most {max} characters", max=_EMAIL_MAX)
+    local, at, domain = value.rpartition("@")
+    if at and len(local) <= _LOCAL_MAX and _PLAIN_LOCAL.fullmatch(local):
+        # A plain local part: valid whatever its domain, so only the domain needs checking.
+        normalized = _email_domain(domain)
+        if normalized is not None and len(local) + 1 + len(normalized) <= _EMAIL_MAX:
+            return f"{local}@{normalized}"
     try:
         checked = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError:
@@ -210,7 +233,12 @@ _USER_ASSIGNED = {"XK": "XK", "XKX": "XK"}
 
 def normalize_country(value: str) -> str:
     """The upper-case ISO 3166-1 alpha-2 code for an alpha-2 or alpha-3 code in any case."""
-    code = value.strip().upper()
+    return _alpha_2(value.strip().upper())
+
+
+@functools.lru_cache(maxsize=1024)
+def _alpha_2(code: str) -> str:
+    """normalize_country for a trimmed upper-case code (cached: pycountry's lookup is slow)."""
     if code in _USER_ASSIGNED:
         return _USER_ASSIGNED[code]
     country = None
@@ -240,13 +268,19 @@ CountryCode = Annotated[
 
 def _province(value: str) -> str:
     """The canonical ISO 3166-2 code (`NL-NH`) for a real subdivision code in any case."""
-    code = value.strip().upper()
+    found = _subdivision(value.strip().upper())
+    if found is None:
+        raise _error("must be an ISO 3166-2 subdivision code, such as NL-NH")
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _subdivision(code: str) -> str | None:
+    """The canonical code of a real subdivision, else None (cached: the lookup is slow)."""
     # pycountry's subdivision database has no type hints.
     subdivisions: Any = pycountry.subdivisions
     subdivision = subdivisions.get(code=code) if "-" in code else None
-    if subdivision is None:
-        raise _error("must be an ISO 3166-2 subdivision code, such as NL-NH")
-    return str(subdivision.code)
+    return None if subdivision is None else str(subdivision.code)
 
 
 ProvinceCode = Annotated[

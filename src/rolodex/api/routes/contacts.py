@@ -15,11 +15,13 @@ from rolodex.core.contacts import repository as contacts_repository
 from rolodex.core.contacts import service as contacts_service
 from rolodex.core.contacts.schemas import (
     EXAMPLE,
+    UPSERT_EXAMPLE,
     ContactLinkBody,
     ContactPersonCreate,
     ContactPersonList,
     ContactPersonRead,
     ContactPersonUpdate,
+    ContactPersonUpsert,
 )
 from rolodex.core.errors import Conflict, NotFound, PreconditionFailed
 
@@ -29,6 +31,13 @@ NESTED = "/clients/{client_id}/contact-persons"
 ClientId = Annotated[UUID, Path(description="The client's id (UUID)")]
 ContactId = Annotated[UUID, Path(description="The contact person's id (UUID)")]
 ExternalId = Annotated[str, Path(description="The contact person's externalId", max_length=255)]
+System = Annotated[
+    str, Path(description="The other system's name", examples=["crm"], max_length=40)
+]
+ExternalRef = Annotated[
+    str,
+    Path(description="The contact person's id in that system", examples=["C-881"], max_length=255),
+]
 ETAG_HEADER = {
     "ETag": {"description": "the contact's version, for If-Match", "schema": {"type": "string"}}
 }
@@ -196,6 +205,53 @@ async def list_contact_persons(
     """Search contact persons across clients (see the list conventions)."""
     query = list_query(request, contacts_repository.LIST_SPEC)
     return _page(await contacts_service.list_page(session, principal, query))
+
+
+@router.get(
+    "/contact-persons/external-ids/{system}/{external_id:path}",
+    response_model=ContactPersonRead,
+    responses={200: {"headers": ETAG_HEADER}, **error_docs(NotFound)},
+)
+async def get_contact_person_by_external_ref(
+    system: System,
+    external_id: ExternalRef,
+    request: Request,
+    principal: ReadScope,
+    session: DbSession,
+    response: Response,
+) -> Any:
+    """One contact person by the id another system gives it (one of its externalIds)."""
+    only_params(request, ())
+    view = await contacts_service.get_by_external_ref(session, principal, system, external_id)
+    return _one(view, response)
+
+
+@router.put(
+    "/contact-persons/external-ids/{system}/{external_id:path}",
+    response_model=ContactPersonRead,
+    responses={
+        200: {"headers": ETAG_HEADER, "description": "replaced"},
+        201: {"model": ContactPersonRead, "headers": ETAG_HEADER, "description": "created"},
+        **error_docs(Conflict),
+    },
+)
+async def upsert_contact_person_by_external_ref(
+    system: System,
+    external_id: ExternalRef,
+    body: Annotated[
+        ContactPersonUpsert, Body(openapi_examples={"person": {"value": UPSERT_EXAMPLE}})
+    ],
+    principal: WriteScope,
+    session: DbSession,
+    response: Response,
+) -> Any:
+    """Create (201, `clientId` required) or replace (200) the contact person holding this id
+    in that system; a replace clears the fields the body leaves out and keeps its links."""
+    view, created = await contacts_service.upsert_by_external_ref(
+        session, principal, system, external_id, body
+    )
+    response.status_code = 201 if created else 200
+    return _one(view, response)
 
 
 @router.get(

@@ -1,8 +1,9 @@
 """POST /clients/batch: up to 500 operations, each on its own (one bad one spoils nothing).
 
 Operations run in the order given. A run of consecutive creates goes through `bulk.create_many`
-(a constant number of statements for the run); every other operation runs in its own savepoint,
-so a failed one is rolled back alone and the rest of the batch still commits.
+(a constant number of statements for the run); a create with contact persons or addresses, and
+every other operation, runs in its own savepoint, so a failed one is rolled back alone and the
+rest of the batch still commits.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ async def run(
     outcomes: list[Outcome] = []
     creates: list[tuple[int, ClientCreate]] = []
     for index, operation in operations:
-        if isinstance(operation, CreateOp):
+        if isinstance(operation, CreateOp) and not _nested(operation.data):
             creates.append((index, operation.data))
             continue
         outcomes += await _create_run(session, principal, creates)
@@ -167,9 +168,16 @@ async def _one(
     return _outcome(index, client, created=created)
 
 
+def _nested(data: ClientCreate) -> bool:
+    """Whether a create brings contact persons or addresses (the bulk path writes neither)."""
+    return bool(data.contact_persons) or bool(data.addresses)
+
+
 async def _apply(
     session: AsyncSession, principal: Principal, operation: Operation
 ) -> tuple[Client, bool]:
+    if isinstance(operation, CreateOp):  # one with contact persons or addresses
+        return await clients_service.create(session, principal, operation.data), True
     if isinstance(operation, UpdateOp):
         return await clients_service.update(session, principal, operation.id, operation.data), False
     if isinstance(operation, DeleteOp):

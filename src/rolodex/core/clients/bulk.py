@@ -1,30 +1,32 @@
 """Many new clients at once (batch and CSV import): a constant number of statements per chunk.
 
-Every item goes through the same `service.build` as a single create (schemas, rules, custom
-fields, client types), the uniqueness of email, externalId and externalIds is checked for the
-whole chunk in one query each (against the database and within the chunk), numbers are reserved
-in one call, and the rows are written with one statement per table: COPY on PostgreSQL, a
-multi-row INSERT otherwise (no per-object unit of work). Should the write still hit a unique
-index (a concurrent writer took a value after the check), the chunk is retried one item at a
-time, each in its own savepoint, so only the clashing items fail.
+Three steps (`create_many` runs them in a row; an import overlaps them across chunks):
+`build` puts every item through the same `service.build` as a single create (schemas, rules,
+custom fields, client types), into a plain `Draft` rather than an ORM object; `check` tests the
+uniqueness of email, externalId and externalIds for the whole chunk in one query each (against
+the database and within the chunk) and reserves the numbers in one call; `write` inserts the
+rows with one statement per table (COPY on PostgreSQL, a multi-row INSERT otherwise: no unit of
+work). Should the write still hit a unique index (a concurrent writer took a value after the
+check), the chunk is retried one item at a time, each in its own savepoint, so only the
+clashing items fail.
 
 These rows do not pass through `service.create`, so the change feed's `client.created` events
-are recorded here, one per created client, with one more statement per chunk.
+are recorded here, one per created client: their objects serialized straight to JSON, their
+rows inserted by the commit hook with their sequences (see events.service.record_many).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-import orjson
-from sqlalchemy import JSON, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core import numbers
+from rolodex.core import numbers, rows
 from rolodex.core.clients import repository
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
@@ -38,7 +40,6 @@ from rolodex.core.principal import Principal
 KIND = clients_service.SUBJECT_KIND
 
 Outcome = Client | RolodexError
-COPY_FROM = 50  # rows from which COPY beats a multi-row INSERT on PostgreSQL
 
 
 async def create_many(
@@ -52,32 +53,73 @@ async def create_many(
 
     With `dry_run` no numbers are reserved (placeholders stand in); the caller rolls back.
     """
-    outcomes: list[Outcome | None] = [None] * len(items)
-    built: list[tuple[int, Client]] = []
+    batch = await build(session, principal, items)
+    await check(session, principal, batch, dry_run=dry_run)
+    return await write(session, principal, batch, dry_run=dry_run)
+
+
+@dataclass
+class Batch:
+    """New clients between create_many's steps: the errors so far, the clients still going."""
+
+    outcomes: list[Outcome | None]
+    ready: list[tuple[int, Client]] = field(default_factory=list)  # (item index, client)
+
+
+async def build(
+    session: AsyncSession,
+    principal: Principal,
+    items: Sequence[ClientCreate],
+    *,
+    pause_every: int = 0,
+) -> Batch:
+    """Step 1: every item through the rules of a single create (CPU; reads only definitions).
+
+    With `pause_every`, control goes back to the event loop after so many items, so that other
+    tasks (the previous chunk of an import being written) go on meanwhile.
+    """
+    batch = Batch([None] * len(items))
     for index, data in enumerate(items):
         try:
-            built.append((index, await clients_service.build(session, principal, data)))
+            client = await clients_service.build(session, principal, data, plain=True)
+            batch.ready.append((index, client))
         except RolodexError as exc:
-            outcomes[index] = exc
-    clashes = await _clashes(session, principal, [client for _, client in built])
+            batch.outcomes[index] = exc
+        if pause_every and index % pause_every == pause_every - 1:
+            await asyncio.sleep(0)
+    return batch
+
+
+async def check(
+    session: AsyncSession, principal: Principal, batch: Batch, *, dry_run: bool = False
+) -> None:
+    """Step 2: uniqueness against the database and within the batch, then numbers."""
+    clashes = await _clashes(session, principal, [client for _, client in batch.ready])
     ready = []
-    for position, (index, client) in enumerate(built):
+    for position, (index, client) in enumerate(batch.ready):
         if position in clashes:
-            outcomes[index] = clashes[position]
+            batch.outcomes[index] = clashes[position]
         else:
             ready.append((index, client))
+    batch.ready = ready
     await _number(session, principal, [client for _, client in ready], dry_run=dry_run)
-    for index, result in zip(
-        (index for index, _ in ready), await _insert(session, principal, ready), strict=True
-    ):
+
+
+async def write(
+    session: AsyncSession, principal: Principal, batch: Batch, *, dry_run: bool = False
+) -> list[Outcome]:
+    """Step 3: the rows and their client.created events; every item's outcome, in order."""
+    outcomes = list(batch.outcomes)
+    inserted = await _insert(session, principal, batch.ready)
+    for (index, _), result in zip(batch.ready, inserted, strict=True):
         outcomes[index] = result
     if not dry_run:
-        created = [o for o in outcomes if isinstance(o, Client)]
+        created = [o for o in outcomes if o is not None and not isinstance(o, RolodexError)]
         await events_service.record_many(
             session,
             principal,
             "client.created",
-            [(clients_service.snapshot(c), c.updated_at) for c in created],
+            [(c.id, clients_service.snapshot_json(c), c.updated_at) for c in created],
         )
     done: list[Outcome] = []
     for outcome in outcomes:
@@ -145,43 +187,13 @@ _ATTRIBUTES = tuple(prop.key for prop in sa_inspect(Client).column_attrs)
 
 async def _write(session: AsyncSession, principal: Principal, clients: Sequence[Client]) -> None:
     """Multi-row INSERTs (COPY on PostgreSQL) of the clients and their external ids."""
-    rows = [_row(client) for client in clients]
+    await rows.insert_rows(session, Client, [_row(client) for client in clients])
     refs = [
         external_ids_service.row(principal, KIND, client.id, ref)
         for client in clients
         for ref in external_ids_service.refs_of(client.external_ids)
     ]
-    for model, values in ((Client, rows), (ExternalId, refs)):
-        if not values:
-            continue
-        if len(values) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
-            await _copy(session, model, values)
-        else:
-            await session.execute(insert(model), values)
-
-
-async def _copy(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY into the model's table, in the session's transaction."""
-    table = model.__table__
-    props = sa_inspect(model).column_attrs
-    columns = [(prop.columns[0].name, prop.key, prop.columns[0].type) for prop in props]
-    json_keys = {key for _, key, type_ in columns if isinstance(type_, JSON)}
-    records = [
-        tuple(
-            orjson.dumps(row[key]).decode() if key in json_keys else row[key]
-            for _, key, _ in columns
-        )
-        for row in rows
-    ]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    try:
-        await driver.copy_records_to_table(
-            table.name, records=records, columns=[name for name, _, _ in columns]
-        )
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError("COPY", None, exc) from exc
+    await rows.insert_rows(session, ExternalId, refs)
 
 
 async def _insert(

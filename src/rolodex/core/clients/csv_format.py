@@ -170,14 +170,21 @@ def _number(cell: str, kind: type) -> Any:
 
 def decode_value(cell: str) -> Any:
     """A metadata or custom-field cell: JSON when it reads as JSON, else the text."""
+    if not cell or cell[0] not in _JSON_STARTS:
+        return cell  # cannot be JSON (most text): no parse attempt
     try:
-        return json.loads(cell, parse_constant=_not_json)
+        return _DECODER.decode(cell)
     except ValueError:
         return cell
 
 
 def _not_json(_value: str) -> Any:
     raise ValueError("NaN and Infinity are text here")
+
+
+# What a JSON text can start with (cells are trimmed); one decoder for every cell.
+_JSON_STARTS = frozenset('{["-0123456789tfn')
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 
 # ---------------------------------------------------------------- writing
@@ -248,7 +255,7 @@ def _reads_as_json(text: str) -> bool:
     if not text.strip() or text != text.strip():
         return True  # blanks around it would be trimmed, and "" read back as no value
     try:
-        json.loads(text, parse_constant=_not_json)
+        _DECODER.decode(text)
     except ValueError:
         return False
     return True

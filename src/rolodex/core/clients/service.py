@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from pydantic import ValidationError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing, numbers
@@ -37,7 +37,6 @@ from rolodex.core.events.models import Event
 from rolodex.core.external_ids import service as external_ids_service
 from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
-from rolodex.core.schemas import ExternalIdRef
 from rolodex.core.validation import check_national_id, check_vat
 
 NUMBER_KIND = "client"
@@ -122,7 +121,7 @@ async def get_by_external_ref(
     session: AsyncSession, principal: Principal, system: str, external_id: str
 ) -> Client:
     """One live client by the id another system gives it (externalIds)."""
-    ref = _ref(system, external_id)
+    ref = external_ids_service.parse_ref(system, external_id)
     client = await repository.by_external_ref(session, principal, ref.system, ref.id)
     if client is None:
         raise NotFound(f"Client with externalIds {system}={external_id} not found")
@@ -175,10 +174,32 @@ async def list_spec(
     return repository.list_spec(types, session.get_bind().dialect.name, base)
 
 
-async def build(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
-    """A new client checked against every rule; not numbered, added or flushed yet."""
+class Draft:
+    """A new client's columns as plain attributes (None for those not set), for bulk creates.
+
+    `build(plain=True)` fills it in with the same `_apply` as a Client, without the ORM's
+    per-attribute bookkeeping, which costs more than the rules themselves; `to_read`,
+    `snapshot` and `search_text` read it as they read a Client. Never added to a session.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+_BLANK = dict.fromkeys(prop.key for prop in sa_inspect(Client).column_attrs)
+
+
+async def build(
+    session: AsyncSession, principal: Principal, data: ClientCreate, *, plain: bool = False
+) -> Client:
+    """A new client checked against every rule; not numbered, added or flushed yet.
+
+    With `plain`, a Draft standing in for the Client (only for writes that insert rows
+    themselves, see bulk.py).
+    """
     values = _values(data, exclude=("contact_persons", "addresses"))
-    client = Client(id=new_id(), organization_id=principal.organization_id, **DEFAULTS)
+    start = {"id": new_id(), "organization_id": principal.organization_id, **DEFAULTS}
+    client = cast(Client, Draft(_BLANK | start)) if plain else Client(**start)
     await _apply(session, principal, client, values, creating=True)
     return client
 
@@ -299,33 +320,17 @@ async def upsert_by_external_ref(
     session: AsyncSession, principal: Principal, system: str, external_id: str, data: ClientCreate
 ) -> tuple[Client, bool]:
     """Create or replace the client holding this id in `system`; True when created."""
-    ref = _ref(system, external_id)
-    refs = list(data.external_ids or [])
-    mine = [item for item in refs if item.system == ref.system]
-    if mine and mine[0].id != ref.id:
-        raise Invalid.field("externalIds", f"the {system} id differs from the id in the path")
-    if not mine:
-        refs.append(ref)
+    ref = external_ids_service.parse_ref(system, external_id)
+    refs = external_ids_service.with_ref(data.external_ids, ref)
     data = data.model_copy(update={"external_ids": refs})
     data.model_fields_set.add("external_ids")
+    await external_ids_service.lock_ref(session, principal, SUBJECT_KIND, (ref.system, ref.id))
     existing = await repository.by_external_ref(
         session, principal, ref.system, ref.id, for_update=True
     )
     if existing is None:
         return await create(session, principal, data), True
     return await replace(session, principal, existing, data), False
-
-
-def _ref(system: str, external_id: str) -> ExternalIdRef:
-    """A (system, id) pair from a path, checked as the body's externalIds are."""
-    try:
-        return ExternalIdRef.model_validate({"system": system, "id": external_id})
-    except ValidationError as exc:
-        issues = [
-            FieldIssue(str(err["loc"][0]) if err["loc"] else "externalIds", err["msg"])
-            for err in exc.errors()
-        ]
-        raise Invalid("Invalid external id: " + issues[0].message, details=issues) from None
 
 
 async def sync_external_ids(
@@ -359,8 +364,11 @@ async def delete(
         await session.flush()
         return client
     before = snapshot(client)
+    seen = await contacts_service.visibility(session, principal, client.id)
     client.deleted_at = client.updated_at = now()
     await repository.flush(session)
+    # Contacts this client alone kept visible release their externalIds.
+    await contacts_service.follow_client(session, principal, client.id, seen)
     await _record(session, principal, "client.deleted", client, previous=before)
     return client
 
@@ -370,10 +378,13 @@ async def restore(session: AsyncSession, principal: Principal, client_id: UUID) 
     client = await get(session, principal, client_id, include_deleted=True, for_update=True)
     if client.deleted_at is not None:
         before = snapshot(client)
+        seen = await contacts_service.visibility(session, principal, client.id)
         client.deleted_at = None
         client.updated_at = now()
         await sync_external_ids(session, principal, client)
         await repository.flush(session)
+        # Its contacts that are visible again take their externalIds back (409 when taken).
+        await contacts_service.follow_client(session, principal, client.id, seen)
         await _record(session, principal, "client.restored", client, previous=before)
     return client
 
@@ -410,6 +421,11 @@ async def history(
 def snapshot(client: Client) -> dict[str, Any]:
     """The client as its events carry it: the API's view, without the embedded lists."""
     return events_service.snapshot(ClientRead, to_read(client), exclude=EMBEDDED)
+
+
+def snapshot_json(client: Client) -> str:
+    """`snapshot` as JSON text (for bulk writes: the same object, at less than half the cost)."""
+    return events_service.snapshot_json(ClientRead, to_read(client), exclude=EMBEDDED)
 
 
 async def _record(

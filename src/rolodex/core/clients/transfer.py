@@ -75,6 +75,10 @@ class ChunkResult:
         self.tally.failed += 1
         self.failures.append(Failure(row[0], row[1], describe(problem)))
 
+    def add(self, other: ChunkResult) -> None:
+        self.tally.add(other.tally)
+        self.failures += other.failures
+
 
 def check_import(columns: Sequence[str], upsert_by: str | None) -> list[str]:
     """The columns the import reads; Invalid on unknown columns or an unusable upsert key."""
@@ -242,19 +246,63 @@ async def _create(
     dry_run: bool,
     result: ChunkResult,
 ) -> None:
+    staged = await build_creates(session, principal, creates)
+    await check_creates(session, principal, staged, dry_run=dry_run)
+    result.add(await write_creates(session, principal, staged, dry_run=dry_run))
+
+
+@dataclass
+class Staged:
+    """Rows to create between their steps (see bulk.py): the result so far, the batch."""
+
+    result: ChunkResult
+    rows: list[Row]  # the rows of the batch's items, in order
+    batch: bulk.Batch
+
+
+async def build_creates(
+    session: AsyncSession, principal: Principal, items: Sequence[Prepared], *, pause_every: int = 0
+) -> Staged:
+    """Rows as new clients, checked by every rule that needs no other client (no writes).
+
+    An import without an upsert key runs this for the next chunk while the previous one is
+    written (`pause_every`: see bulk.build): it depends on no row of that chunk.
+    """
+    result = ChunkResult()
     valid: list[tuple[Row, ClientCreate]] = []
-    for item in creates:
+    for item in items:
+        if item.problem is not None:
+            result.fail(item.row, item.problem)
+            continue
         checked = item.create if item.create is not None else _validate_create(item.fields)
         if isinstance(checked, ClientCreate):
             valid.append((item.row, checked))
         else:
             result.fail(item.row, checked)
-    made = await bulk.create_many(session, principal, [data for _, data in valid], dry_run=dry_run)
-    for (row, _), outcome in zip(valid, made, strict=True):
+    batch = await bulk.build(
+        session, principal, [data for _, data in valid], pause_every=pause_every
+    )
+    return Staged(result, [row for row, _ in valid], batch)
+
+
+async def check_creates(
+    session: AsyncSession, principal: Principal, staged: Staged, *, dry_run: bool = False
+) -> None:
+    """Uniqueness against the clients written so far (and within the rows), then numbers."""
+    await bulk.check(session, principal, staged.batch, dry_run=dry_run)
+
+
+async def write_creates(
+    session: AsyncSession, principal: Principal, staged: Staged, *, dry_run: bool = False
+) -> ChunkResult:
+    """The rows' clients and their events (in the session's transaction); the chunk's result."""
+    outcomes = await bulk.write(session, principal, staged.batch, dry_run=dry_run)
+    for row, outcome in zip(staged.rows, outcomes, strict=True):
         if isinstance(outcome, RolodexError):
-            result.fail(row, outcome)
+            staged.result.fail(row, outcome)
         else:
-            result.tally.created += 1
+            staged.result.tally.created += 1
+    return staged.result
 
 
 async def _update(

@@ -17,8 +17,12 @@ from rolodex.core.clock import now
 from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.enums import Gender
 from rolodex.core.errors import Conflict, FieldIssue
-from rolodex.core.listing import FieldKind, ListField, ListSpec
+from rolodex.core.external_ids import repository as external_ids_repository
+from rolodex.core.external_ids.models import ExternalId
+from rolodex.core.listing import FieldKind, Filter, ListField, ListSpec
 from rolodex.core.principal import Principal
+
+SUBJECT_KIND = "contact_person"  # the record kind in the external-id table
 
 
 def scoped(principal: Principal) -> Select[ContactPerson]:
@@ -133,6 +137,30 @@ async def by_external_id_linked(
     )
     row = (await session.execute(stmt)).first()
     return None if row is None else (row[0], bool(row[1]))
+
+
+async def by_external_ref(
+    session: AsyncSession,
+    principal: Principal,
+    system: str,
+    external_id: str,
+    *,
+    for_update: bool = False,
+) -> ContactPerson | None:
+    """The visible contact holding `external_id` in `system` (externalIds)."""
+    stmt = (
+        visible(principal)
+        .join(
+            ExternalId,
+            (ExternalId.subject_id == ContactPerson.id)
+            & (ExternalId.organization_id == principal.organization_id)
+            & (ExternalId.subject_kind == SUBJECT_KIND),
+        )
+        .where(ExternalId.system == system, ExternalId.external_id == external_id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=ContactPerson)
+    return (await session.scalars(stmt)).first()
 
 
 def _joined(principal: Principal) -> ColumnElement[bool]:
@@ -324,7 +352,13 @@ async def flush(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        if "external_id" in str(exc.orig).lower():
+        text = str(exc.orig).lower()
+        if "external_ids" in text:  # the external-id table (a concurrent writer took a pair)
+            raise Conflict(
+                "Another contact person already has one of these externalIds",
+                details=[FieldIssue("externalIds", "already used by another contact person")],
+            ) from None
+        if "external_id" in text:
             raise Conflict(
                 "A contact person with this externalId already exists in the organization",
                 details=[FieldIssue("externalId", "already used by another contact person")],
@@ -343,7 +377,21 @@ def _dynamic(name: str) -> ListField | None:
     prefix, _, key = name.partition(".")
     if prefix == "metadata" and key:
         return ListField(name, ContactPerson.meta[key].as_string(), FieldKind.STRING)
+    if prefix == "externalIds" and key:
+        return ListField(name, ContactPerson.id, FieldKind.STRING, predicate=_external_ids_filter)
     return None
+
+
+def _external_ids_filter(flt: Filter) -> Any:
+    """`externalIds.sap=4711,4712`: the contact holds one of the ids in that system."""
+    system = flt.field.name.partition(".")[2]
+    return external_ids_repository.held_by(
+        SUBJECT_KIND,
+        ContactPerson.id,
+        ContactPerson.organization_id,
+        system,
+        [str(v) for v in flt.values],
+    )
 
 
 def _search(q: str) -> Any:

@@ -122,6 +122,36 @@ class ContactPersonUpdate(ContactPersonFields):
     id: Any = _read_only()
 
 
+UPSERT_EXAMPLE: dict[str, Any] = {
+    "clientId": "0192f0c4-0000-7000-8000-000000000000",
+    "firstName": "Anna",
+    "lastName": "Lindqvist",
+    "jobTitle": "Site manager",
+    "email": "anna.lindqvist@acme.example",
+    "phone": "+46 8 555 010 21",
+    "isMain": True,
+    "externalIds": [{"system": "crm", "id": "C-881"}],
+}
+
+
+class ContactPersonUpsert(ContactPersonCreate):
+    """A whole contact person for PUT by external id: fields left out are cleared on a replace.
+
+    `clientId` names the live client a new contact is created for (required then); on a replace
+    it is optional, links the contact to that client too when it is not yet, and is the client
+    the answer (and `isMain`) is about.
+    """
+
+    model_config = {"json_schema_extra": {"examples": [UPSERT_EXAMPLE]}}
+
+    client_id: UUID | None = Field(
+        default=None,
+        description="the client to create the contact for (required when it is new); "
+        "on a replace, a client to link it to as well",
+        examples=["0192f0c4-0000-7000-8000-000000000000"],
+    )
+
+
 class ClientContactPersonIn(ContactPersonFields):
     """An item of a client body's `contactPersons`: a new contact, or `{"id", "isMain"}`."""
 

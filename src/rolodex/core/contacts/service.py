@@ -35,13 +35,23 @@ from rolodex.core.contacts.schemas import (
     ContactPersonFields,
     ContactPersonRead,
     ContactPersonUpdate,
+    ContactPersonUpsert,
 )
-from rolodex.core.errors import FieldIssue, Invalid, NotFound, PreconditionFailed, under
+from rolodex.core.errors import (
+    Conflict,
+    FieldIssue,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    under,
+)
 from rolodex.core.events import service as events_service
+from rolodex.core.external_ids import service as external_ids_service
 from rolodex.core.principal import Principal
 from rolodex.core.validation import check_national_id
 
 NUMBER_KIND = "contact_person"
+SUBJECT_KIND = repository.SUBJECT_KIND  # the record kind in the external-id table
 MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit integer
 NOT_WRITTEN = {*READ_ONLY, "is_main"}
 SEARCHED = (
@@ -128,6 +138,17 @@ async def get_by_external_id_for_client(
     if found is None:
         raise NotFound(f"Contact person with externalId {external_id!r} not found")
     return (await _views(session, principal, [found[0]], client_id))[0]
+
+
+async def get_by_external_ref(
+    session: AsyncSession, principal: Principal, system: str, external_id: str
+) -> ContactView:
+    """One visible contact person by the id another system gives it (externalIds)."""
+    ref = external_ids_service.parse_ref(system, external_id)
+    contact = await repository.by_external_ref(session, principal, ref.system, ref.id)
+    if contact is None:
+        raise NotFound(f"Contact person with externalIds {system}={external_id} not found")
+    return (await _views(session, principal, [contact], None))[0]
 
 
 async def list_for_client(
@@ -234,6 +255,66 @@ async def link(
     created = await _link(session, principal, client_id, contact_id, is_main, current)
     await watch.finish(session, principal)
     return (await _views(session, principal, [contact], client_id))[0], created
+
+
+async def upsert_by_external_ref(
+    session: AsyncSession,
+    principal: Principal,
+    system: str,
+    external_id: str,
+    data: ContactPersonUpsert,
+) -> tuple[ContactView, bool]:
+    """Create (True) or replace the contact person holding this id in `system`.
+
+    A new contact needs `clientId`, the live client it is created for (400 without). A replace
+    resets the fields the body leaves out, keeps the contact's links, links it to `clientId`
+    too when given, and answers it as seen from that client (else from the client it was first
+    linked to), the one `isMain` is about.
+    """
+    ref = external_ids_service.parse_ref(system, external_id)
+    refs = external_ids_service.with_ref(data.external_ids, ref)
+    data = data.model_copy(update={"external_ids": refs})
+    data.model_fields_set.add("external_ids")
+    await external_ids_service.lock_ref(session, principal, SUBJECT_KIND, (ref.system, ref.id))
+    found = await repository.by_external_ref(session, principal, ref.system, ref.id)
+    client_id = data.client_id
+    if client_id is not None:
+        await _body_client(session, principal, client_id)
+    if found is None:
+        if client_id is None:
+            raise Invalid.field(
+                "clientId", "is required to create a contact person (the client it belongs to)"
+            )
+        return await create(session, principal, client_id, data), True
+    if client_id is None:
+        links = await repository.links_of(session, principal, [found.id])
+        client_id = links[found.id][0][0]  # visible, so linked to a live client
+        await live_client(session, principal, client_id, for_update=True)
+    # Locked after its client, as every contact write does (never the other way round).
+    contact = await repository.get(session, principal, found.id, for_update=True)
+    if contact is None:
+        raise Conflict("The contact person was removed meanwhile; try again")
+    current = await repository.link_flag(session, principal, client_id, contact.id)
+    watch = await _Watch.start(session, principal, client_id, [contact])
+    _apply(contact, _replacement(data), creating=False)
+    await repository.flush(session)
+    await _link(session, principal, client_id, contact.id, data.is_main, current)
+    await watch.finish(session, principal)
+    return (await _views(session, principal, [contact], client_id))[0], False
+
+
+async def _body_client(session: AsyncSession, principal: Principal, client_id: UUID) -> None:
+    """A body's `clientId`: a live client of the organization (locked), else a 400."""
+    try:
+        await live_client(session, principal, client_id, for_update=True)
+    except NotFound:
+        raise Invalid.field("clientId", f"no client {client_id} in this organization") from None
+
+
+def _replacement(data: ContactPersonFields) -> dict[str, Any]:
+    """Every writable field: those the body leaves out are cleared (lists and maps emptied)."""
+    writable = set(ContactPersonFields.model_fields) - NOT_WRITTEN
+    return {name: None for name in writable} | _values(data)
 
 
 async def unlink(
@@ -484,6 +565,43 @@ async def detach_client(session: AsyncSession, principal: Principal, client_id: 
     await watch.finish(session, principal)
 
 
+# ---------------------------------------------------------------- external ids
+
+
+async def visibility(
+    session: AsyncSession, principal: Principal, client_id: UUID
+) -> dict[UUID, bool]:
+    """Whether each contact linked to the client is visible now (linked to a live client)."""
+    linked = await repository.link_state(session, principal, client_id)
+    links = await repository.links_of(session, principal, list(linked))
+    return {contact_id: bool(links[contact_id]) for contact_id in linked}
+
+
+async def follow_client(
+    session: AsyncSession, principal: Principal, client_id: UUID, before: dict[UUID, bool]
+) -> None:
+    """After a client's soft delete or restore (`before`: its `visibility` until then).
+
+    Contacts it alone kept visible release their externalIds (like a deleted client); those
+    visible again take them back (Conflict when another contact took one meanwhile).
+    """
+    after = await visibility(session, principal, client_id)
+    turned = [cid for cid, live in after.items() if live != before.get(cid, live)]
+    if not turned:
+        return
+    wanted = {
+        contact.id: external_ids_service.refs_of(contact.external_ids) if after[contact.id] else []
+        for contact in await repository.get_many(session, principal, turned)
+    }
+    await external_ids_service.sync_many(session, principal, SUBJECT_KIND, wanted)
+    await repository.flush(session)
+
+
+def _held(contact: ContactPerson, live: bool) -> set[tuple[str, str]]:
+    """The pairs a contact holds in the external-id table: its externalIds while visible."""
+    return set(external_ids_service.refs_of(contact.external_ids)) if live else set()
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -506,6 +624,7 @@ class _Watch:
     linked: set[UUID]
     contacts: dict[UUID, ContactPerson] = field(default_factory=dict)
     before: dict[UUID, dict[str, Any] | None] = field(default_factory=dict)
+    held: dict[UUID, set[tuple[str, str]]] = field(default_factory=dict)  # external-id pairs
 
     @classmethod
     async def start(
@@ -532,10 +651,12 @@ class _Watch:
         for view in await _views(session, principal, fresh, self.client_id):
             self.contacts[view.contact.id] = view.contact
             self.before[view.contact.id] = snapshot(view)
+            self.held[view.contact.id] = _held(view.contact, bool(view.client_ids))
 
     def created(self, contact: ContactPerson) -> None:
         self.contacts[contact.id] = contact
         self.before[contact.id] = None
+        self.held[contact.id] = set()
 
     async def finish(
         self, session: AsyncSession, principal: Principal, *, first: Sequence[UUID] = ()
@@ -546,7 +667,9 @@ class _Watch:
         contacts = [self.contacts[cid] for cid in order]
         lost = [c.id for c in contacts if c.id in self.linked and c.id not in linked]
         orphans = await repository.orphans(session, principal, lost)
-        for view in await _views(session, principal, contacts, self.client_id):
+        views = await _views(session, principal, contacts, self.client_id)
+        await self._sync_external_ids(session, principal, views)
+        for view in views:
             contact, previous, after = view.contact, self.before[view.contact.id], snapshot(view)
             if previous is None:
                 verb = "created"
@@ -571,6 +694,25 @@ class _Watch:
             if contact.id in orphans:
                 await events_service.record(session, principal, "contact_person.deleted", after)
         await repository.delete_orphans(session, principal, orphans)
+
+    async def _sync_external_ids(
+        self, session: AsyncSession, principal: Principal, views: Sequence[ContactView]
+    ) -> None:
+        """The external-id rows of the contacts whose externalIds or visibility changed.
+
+        A contact left with no client (deleted) or only with soft-deleted ones releases its
+        pairs; a new one, or one visible again, takes them (Conflict when another holds one).
+        """
+        wanted = {}
+        for view in views:
+            held = _held(view.contact, bool(view.client_ids))
+            if held != self.held[view.contact.id]:
+                wanted[view.contact.id] = (
+                    external_ids_service.refs_of(view.contact.external_ids) if held else []
+                )
+        if wanted:
+            await external_ids_service.sync_many(session, principal, SUBJECT_KIND, wanted)
+            await repository.flush(session)
 
 
 # ---------------------------------------------------------------- fields

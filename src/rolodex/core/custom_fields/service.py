@@ -307,7 +307,9 @@ async def _definitions(
     cache = session.info.get(_CACHE)
     if cache is None or cache["transaction"] is not transaction:
         cache = session.info[_CACHE] = {"transaction": transaction}
-    entry: _Cached = cache.setdefault(principal.organization_id, _Cached())
+    entry: _Cached | None = cache.get(principal.organization_id)
+    if entry is None:
+        entry = cache[principal.organization_id] = _Cached()
     new_keys = [k for k in keys if k not in entry.locked]
     if new_keys:
         await repository.lock_shared(session, principal, new_keys)

@@ -6,11 +6,15 @@ takes its event with it), and its per-organization `sequence` is assigned by a b
 right before COMMIT, under a row lock on the organization's event counter. That lock is held only
 for the last moment of the transaction, and it makes sequence order equal commit order: a reader
 that has seen sequence N can never later see a new event numbered N or less.
+
+Bulk writes call `record_many` instead: outside a savepoint their rows wait in the session and
+the same hook inserts them, numbered, in one statement (no ORM objects, no UPDATE afterwards).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -25,7 +29,9 @@ from rolodex.core import listing
 from rolodex.core.clock import format_timestamp, now
 from rolodex.core.events import catalog, repository
 from rolodex.core.events.models import Event
+from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
+from rolodex.core.rows import RawJSON, insert_rows_sync, plain
 
 PENDING = "rolodex.pending_events"
 # Fields that change on every write; they are left out of previousAttributes and history.
@@ -42,6 +48,11 @@ def snapshot(model: type[BaseModel], data: Any, *, exclude: Collection[str] = ()
     `exclude` names fields (by attribute name) the event leaves out, such as embedded lists.
     """
     return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude=set(exclude))
+
+
+def snapshot_json(model: type[BaseModel], data: Any, *, exclude: Collection[str] = ()) -> str:
+    """`snapshot` as JSON text, the same object (less than half the cost of the dict)."""
+    return model.model_validate(data).model_dump_json(by_alias=True, exclude=set(exclude))
 
 
 def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,54 +105,84 @@ async def record(
     return event
 
 
+@dataclass
+class _Deferred:
+    """Creation events of a bulk write, as rows: inserted by the commit hook, numbered."""
+
+    organization_id: UUID
+    rows: list[dict[str, Any]]
+
+
 async def record_many(
     session: AsyncSession,
     principal: Principal,
     event_type: str,
-    objects: Sequence[tuple[Mapping[str, Any], datetime]],
+    objects: Sequence[tuple[UUID, str, datetime]],
 ) -> None:
-    """Append one creation-style event per (object, moment) with a single flush (bulk writes)."""
+    """Append one creation-style event per (subject id, object as JSON, moment) (bulk writes).
+
+    Each object is the record's `snapshot_json`. Outside a savepoint the rows are kept until
+    the commit hook, which inserts them with their sequences in one statement (COPY on
+    PostgreSQL): no ORM objects, no UPDATE afterwards. In a savepoint (which may still be
+    rolled back) they are flushed at once, as `record` does.
+    """
     if event_type not in catalog.EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}: add it to events/catalog.py")
-    events = [
-        Event(
-            organization_id=principal.organization_id,
-            sequence=None,
-            type=event_type,
-            occurred_at=moment,
-            actor_key_id=principal.key_id,
-            subject_kind=catalog.kind_of(event_type),
-            subject_id=UUID(str(obj["id"])),
-            data={"object": dict(obj), "previousAttributes": None},
-        )
-        for obj, moment in objects
-    ]
-    if not events:
+    if not objects:
         return
+    kind = catalog.kind_of(event_type)
+    rows = [
+        {
+            "id": new_id(),
+            "organization_id": principal.organization_id,
+            "sequence": None,
+            "type": event_type,
+            "occurred_at": moment,
+            "actor_key_id": principal.key_id,
+            "subject_kind": kind,
+            "subject_id": subject_id,
+            "data": {"object": RawJSON(obj), "previousAttributes": None},
+        }
+        for subject_id, obj, moment in objects
+    ]
+    pending = session.info.setdefault(PENDING, [])
+    if not session.in_nested_transaction():
+        pending.append(_Deferred(principal.organization_id, rows))
+        return
+    events = [Event(**(row | {"data": plain(row["data"])})) for row in rows]
     session.add_all(events)
     await session.flush()
-    session.info.setdefault(PENDING, []).extend(events)
+    pending.extend(events)
 
 
 def assign_sequences(session: Session) -> None:
     """Give this transaction's surviving events their sequences, just before COMMIT."""
     if session.in_nested_transaction():
         return  # a savepoint being released: the outer transaction's commit numbers them
-    pending: list[Event] = session.info.pop(PENDING, [])
+    pending: list[Event | _Deferred] = session.info.pop(PENDING, [])
     if not pending:
         return
     session.flush()  # whatever else is pending fails here, before the counter is locked
-    # Events inserted inside a savepoint that was rolled back are no longer in the session.
-    alive = [event for event in pending if inspect(event).persistent]
-    by_org: dict[UUID, list[Event]] = {}
-    for event in alive:
-        by_org.setdefault(event.organization_id, []).append(event)
+    # Events inserted inside a savepoint that was rolled back are no longer in the session;
+    # deferred ones were recorded outside any savepoint.
+    by_org: dict[UUID, list[Event | dict[str, Any]]] = {}
+    for item in pending:
+        if isinstance(item, _Deferred):
+            by_org.setdefault(item.organization_id, []).extend(item.rows)
+        elif inspect(item).persistent:
+            by_org.setdefault(item.organization_id, []).append(item)
     for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
-        events = by_org[org_id]
-        last = repository.reserve_sequences(session, org_id, len(events))
-        for offset, event in enumerate(events):
-            event.sequence = last - len(events) + 1 + offset
-    # The commit flushes these updates right after this hook.
+        entries = by_org[org_id]
+        first = repository.reserve_sequences(session, org_id, len(entries)) - len(entries) + 1
+        rows = []
+        for offset, entry in enumerate(entries):
+            if isinstance(entry, dict):
+                entry["sequence"] = first + offset
+                rows.append(entry)
+            else:
+                entry.sequence = first + offset
+        insert_rows_sync(session, Event, rows)
+    # The commit flushes the ORM events' updates right after this hook.
 
 
 def _forget(session: Session, transaction: SessionTransaction) -> None:
