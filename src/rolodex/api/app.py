@@ -20,7 +20,7 @@ from rolodex.api.idempotency import IdempotencyMiddleware
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import InputGuardMiddleware, RequestContextMiddleware
 from rolodex.api.ratelimit import RateLimit
-from rolodex.core.db import create_engine, dispose, session_factory
+from rolodex.core.db import create_engine, dispose, read_session_factory, session_factory
 from rolodex.core.webhooks.worker import Worker
 from rolodex.settings import Settings, get_settings
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.read_sessions = read_session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
     errors.install(app)
     openapi.install(app)
