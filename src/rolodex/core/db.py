@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
+from uuid import UUID
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+import orjson
+from sqlalchemy import JSON, DateTime, MetaData, Numeric, Uuid, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -59,6 +63,53 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+M = TypeVar("M", bound=Base)
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON text from the database: orjson, or the json module for what orjson refuses
+    (integers beyond 64 bits, which JSONB keeps)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def from_json_row(model: type[M], row: Mapping[str, Any]) -> M:
+    """A detached instance of `model` from a row as PostgreSQL's `to_jsonb(table)` writes it
+    (column names as keys, UUIDs and timestamps as text): for rows aggregated into a JSON
+    column so that one statement can carry several tables."""
+    return model(**{key: convert(row[name]) for name, key, convert in _json_columns(model)})
+
+
+@cache
+def _json_columns(model: type[Base]) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    """(column name, attribute, converter from JSON) for each mapped column of `model`."""
+    out = []
+    for prop in inspect(model).column_attrs:
+        column = prop.columns[0]
+        if isinstance(column.type, Numeric) and column.type.asdecimal:
+            raise TypeError(f"{model.__name__}.{prop.key}: a JSON number would lose digits")
+        convert: Callable[[Any], Any] = _same
+        if isinstance(column.type, Uuid):
+            convert = _uuid
+        elif isinstance(column.type, UTCDateTime):
+            convert = _timestamp
+        out.append((column.name, prop.key, convert))
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, text, true
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
+from rolodex.core.addresses import repository as addresses_repository
 from rolodex.core.clients.models import Client
+from rolodex.core.contacts import repository as contacts_repository
 from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.custom_fields import expressions
 from rolodex.core.enums import (
@@ -30,6 +33,8 @@ from rolodex.core.listing import FieldKind, Filter, ListField, ListSpec
 from rolodex.core.principal import Principal
 
 SUBJECT_KIND = "client"
+# The tenant in statements built once and reused: pass {"tenant_id": organization id}.
+TENANT: Any = bindparam("tenant_id")
 
 
 def scoped(principal: Principal) -> Select[Client]:
@@ -44,6 +49,35 @@ async def get(
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).first()
+
+
+async def get_embedded(session: AsyncSession, principal: Principal, client_id: UUID) -> Any:
+    """PostgreSQL: the client and its contact persons and addresses as JSON texts (see
+    embeds.fill), in one statement; or None."""
+    params = {"tenant_id": principal.organization_id, "client_id": client_id}
+    return (await session.execute(_embedded_statement(), params)).first()
+
+
+@cache
+def _embedded_statement() -> Select[Any]:
+    # Built once, with the tenant as a bind parameter: building it costs more than running it.
+    return (
+        select(Client, *embedded_columns(("contactPersons", "addresses")))
+        .where(Client.organization_id == TENANT)
+        .where(Client.id == bindparam("client_id"))
+    )
+
+
+def embedded_columns(include: Collection[str], client_ids: Any = None) -> list[Any]:
+    """PostgreSQL: one JSON text column per embedded list in `include` (see embeds.fill), for
+    statements built once: the tenant is the bind parameter TENANT; `client_ids` an expanding
+    bind parameter, or None to correlate with the client of the enclosing select."""
+    columns = []
+    if "contactPersons" in include:
+        columns.append(contacts_repository.embedded_json(TENANT, client_ids))
+    if "addresses" in include:
+        columns.append(addresses_repository.embedded_json(TENANT, client_ids))
+    return columns
 
 
 async def by_number(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolodex.core import listing, numbers
 from rolodex.core.addresses import service as addresses_service
 from rolodex.core.client_types import repository as client_types_repository
-from rolodex.core.clients import repository
+from rolodex.core.clients import embeds, repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import (
     READ_ONLY,
@@ -89,6 +89,33 @@ async def get(
     if client is None or (client.deleted_at is not None and not include_deleted):
         raise not_found(client_id)
     return client
+
+
+async def get_view(
+    session: AsyncSession, principal: Principal, client_id: UUID, *, include_deleted: bool = False
+) -> dict[str, Any]:
+    """One client as the API shows it, with its contact persons and addresses (on PostgreSQL
+    in a single statement)."""
+    if session.get_bind().dialect.name != "postgresql":
+        client = await get(session, principal, client_id, include_deleted=include_deleted)
+        embedded = (await embeds.load(session, principal, [client.id]))[client.id]
+        return with_embedded(client, embedded)
+    row = await repository.get_embedded(session, principal, client_id)
+    if row is None or (row[0].deleted_at is not None and not include_deleted):
+        raise not_found(client_id)
+    client, *texts = row
+    found: embeds.Embedded = {client.id: {name: [] for name in embeds.EMBEDDABLE}}
+    embeds.fill(found, embeds.EMBEDDABLE, *texts)
+    return with_embedded(client, found[client.id])
+
+
+def with_embedded(client: Client, embedded: dict[str, Any]) -> dict[str, Any]:
+    """`to_read` with what `embeds.load` found for the client."""
+    return to_read(
+        client,
+        contact_persons=embedded.get("contactPersons"),
+        addresses=embedded.get("addresses"),
+    )
 
 
 async def get_by_number(
