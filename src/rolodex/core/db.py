@@ -117,7 +117,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = async_database_url(settings.database_url)
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, poolclass=NullPool if ":memory:" not in url else None, hide_parameters=True
+            url,
+            poolclass=NullPool if ":memory:" not in url else None,
+            hide_parameters=True,
+            json_deserializer=loads,
         )
         _sqlite_pragmas(engine)
         return engine
@@ -135,6 +138,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 def _pg_engine(url: str, settings: Settings, *, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        json_deserializer=loads,  # a client row has five JSON columns
         pool_size=pool_size,
         max_overflow=settings.db_pool_size,
         # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, a ping,
