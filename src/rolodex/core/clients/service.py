@@ -220,7 +220,7 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     await repository.flush(session)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
-    await _set_nested(session, principal, client, data, replace=False)
+    await _set_nested(session, principal, client, data, replace=False, new=True)
     return client
 
 
@@ -294,9 +294,15 @@ async def _set_nested(
     data: ClientCreate,
     *,
     replace: bool,
+    new: bool = False,
 ) -> None:
-    """The body's contactPersons and addresses, when given (null or absent: left as they are)."""
-    if data.contact_persons is not None:
+    """The body's contactPersons and addresses, when given (null or absent: left as they are);
+    `new`: the client was created in this transaction."""
+    if new and data.contact_persons and contacts_service.all_new(data.contact_persons):
+        await contacts_service.create_for_new_client(
+            session, principal, client.id, data.contact_persons
+        )
+    elif data.contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, data.contact_persons, replace=replace
         )

@@ -186,6 +186,29 @@ async def insert_link(
     await session.execute(insert(ContactLink).values(values))
 
 
+async def insert_links(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    links: Sequence[tuple[UUID, bool]],
+) -> None:
+    """Link the client to each (contact id, isMain) in one statement."""
+    if not links:
+        return
+    moment = now()
+    rows = [
+        {
+            "organization_id": principal.organization_id,
+            "client_id": client_id,
+            "contact_person_id": contact_id,
+            "is_main": is_main,
+            "created_at": moment,
+        }
+        for contact_id, is_main in links
+    ]
+    await session.execute(insert(ContactLink), rows)
+
+
 async def link_flag(
     session: AsyncSession, principal: Principal, client_id: UUID, contact_id: UUID
 ) -> bool | None:
