@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rolodex.core import listing
 from rolodex.core.clock import format_timestamp, now
@@ -136,8 +137,16 @@ def assign_sequences(session: Session) -> None:
     by_org: dict[UUID, list[Event]] = {}
     for event in alive:
         by_org.setdefault(event.organization_id, []).append(event)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
         events = by_org[org_id]
+        if postgres:
+            # The counter and the events' sequences in one statement (one round trip fewer).
+            last = repository.number_events(session, org_id, [event.id for event in events])
+            if last is not None:
+                for offset, event in enumerate(events):
+                    set_committed_value(event, "sequence", last - len(events) + 1 + offset)
+                continue
         last = repository.reserve_sequences(session, org_id, len(events))
         for offset, event in enumerate(events):
             event.sequence = last - len(events) + 1 + offset
