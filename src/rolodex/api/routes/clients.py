@@ -205,11 +205,11 @@ async def update_client(
     response: Response,
 ) -> Any:
     """Update some fields: absent stays, `null` clears; honours If-Match."""
-    client = await clients_service.update(
+    shown = await clients_service.update_view(
         session, principal, client_id, body, if_match=if_match(request)
     )
-    set_etag(response, client.version)
-    return await _one(session, principal, client)
+    set_etag(response, shown["version"])
+    return shown
 
 
 @router.delete(

@@ -66,21 +66,24 @@ async def get(
     return (await session.scalars(stmt)).first()
 
 
-async def get_embedded(session: AsyncSession, principal: Principal, client_id: UUID) -> Any:
+async def get_embedded(
+    session: AsyncSession, principal: Principal, client_id: UUID, *, for_update: bool = False
+) -> Any:
     """PostgreSQL: the client and its contact persons and addresses as JSON texts (see
-    embeds.fill), in one statement; or None."""
+    embeds.fill), in one statement; or None. `for_update` locks the client's row."""
     params = {"tenant_id": principal.organization_id, "client_id": client_id}
-    return (await session.execute(_embedded_statement(), params)).first()
+    return (await session.execute(_embedded_statement(for_update), params)).first()
 
 
 @cache
-def _embedded_statement() -> Select[Any]:
+def _embedded_statement(for_update: bool) -> Select[Any]:
     # Built once, with the tenant as a bind parameter: building it costs more than running it.
-    return (
+    stmt = (
         select(Client, *embedded_columns(("contactPersons", "addresses")))
         .where(Client.organization_id == TENANT)
         .where(Client.id == bindparam("client_id"))
     )
+    return stmt.with_for_update(of=Client) if for_update else stmt
 
 
 def embedded_columns(include: Collection[str], client_ids: Any = None) -> list[Any]:
