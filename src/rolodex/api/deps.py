@@ -32,12 +32,7 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     and COMMIT round trips): each statement sees the data committed when it starts, so a read
     that takes one statement is as consistent as before. On SQLite it is `get_session`'s."""
     async with request.app.state.read_sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        yield session  # nothing to commit: closing the session ends it
 
 
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
