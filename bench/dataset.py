@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from rolodex.core.clients import service as clients_service
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: contact persons and addresses carry their search_text
 # The largest organization has SIZE clients, the others a falling share of it.
 ORG_SHARES = (1.0, 0.2, 0.08, 0.04, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005)
 LOCALES = {"SE": "sv_SE", "DE": "de_DE", "NL": "nl_NL", "GB": "en_GB", "NO": "no_NO"}
@@ -392,6 +392,8 @@ def contact_person_values(
             country = countries[rng.randrange(len(countries))]
             first = rng.choice(pools.first_names[country])
             last = rng.choice(pools.last_names[country])
+            email = f"{_slug(first)}.{_slug(last)}.{number}@example.com"
+            phone = f"+46 8 {rng.randint(100000, 999999)}"
             row = {
                 "id": uuid7_at(created, rng),
                 "organization_id": org_id,
@@ -400,12 +402,14 @@ def contact_person_values(
                 "first_name": first,
                 "last_name": last,
                 "job_title": rng.choice(pools.jobs),
-                "email": f"{_slug(first)}.{_slug(last)}.{number}@example.com",
-                "phone": f"+46 8 {rng.randint(100000, 999999)}",
+                "email": email,
+                "phone": phone,
                 "gender": rng.choice(("MALE", "FEMALE", "UNKNOWN")),
                 "tags": "[]",
                 "metadata": "{}",
                 "external_ids": "[]",
+                # As contacts_service.search_text makes it (names, email, phone, number).
+                "search_text": f"{first} {last} {first} {last} {email} {phone} {number}".lower(),
                 "version": 1,
                 "created_at": created,
                 "updated_at": created,
@@ -458,14 +462,16 @@ def address_values(
             country = countries[rng.randrange(len(countries))]
             city, postcode = rng.choice(pools.places[country])
             street = rng.choice(pools.streets[country])
+            label = rng.choice(("Delivery", "Invoice", "Site", "Warehouse"))
+            street_and_number = f"{street} {rng.randint(1, 180)}"
             yield {
                 "id": uuid7_at(created, rng),
                 "organization_id": org_id,
                 "client_id": client_id,
                 "number": number,
-                "label": rng.choice(("Delivery", "Invoice", "Site", "Warehouse")),
+                "label": label,
                 "street": street,
-                "street_and_number": f"{street} {rng.randint(1, 180)}",
+                "street_and_number": street_and_number,
                 "postal_code": postcode,
                 "city": city,
                 "country": country,
@@ -473,6 +479,8 @@ def address_values(
                 "is_invoice": rng.random() < 0.3,
                 "is_visiting": rng.random() < 0.2,
                 "metadata": "{}",
+                # As addresses_service.search_text makes it.
+                "search_text": f"{label} {street} {street_and_number} {postcode} {city}".lower(),
                 "version": 1,
                 "created_at": created,
                 "updated_at": created,

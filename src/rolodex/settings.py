@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=2, le=1000)
     statement_timeout_ms: int = Field(default=15000, ge=100)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    key_cache_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long a process trusts a key it has seen"
+    )
     rate_limit: str = Field(default="6000/minute", description="per API key, `limits` syntax")
     rate_limit_enabled: bool = True
     redis_url: str | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for routes that only read. On PostgreSQL it opens no transaction (no BEGIN
+    and COMMIT round trips): each statement sees the data committed when it starts, so a read
+    that takes one statement is as consistent as before. On SQLite it is `get_session`'s."""
+    async with request.app.state.read_sessions() as session:
+        yield session  # nothing to commit: closing the session ends it
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -35,12 +46,19 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def get_principal(request: Request, response: Response, session: DbSession) -> Principal:
+async def get_principal(request: Request, response: Response) -> Principal:
     """The caller, from the Bearer API key; counts the request against the key's rate limit."""
-    principal = await keys_service.authenticate(session, _bearer(request))
+    principal = await authenticate(request.app, _bearer(request))
     request.state.principal = principal
     response.headers.update(await request.app.state.rate_limit.hit(str(principal.key_id)))
     return principal
+
+
+async def authenticate(app: Any, secret: str) -> Principal:
+    """The principal of an API key secret (cached for ROLODEX_KEY_CACHE_SECONDS), or 401."""
+    return await keys_service.authenticate_cached(
+        app.state.read_sessions, secret, cache_seconds=app.state.settings.key_cache_seconds
+    )
 
 
 def require(scope: Scope):  # type: ignore[no-untyped-def]

@@ -21,12 +21,12 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rolodex.api.deps import authenticate
 from rolodex.api.errors import error_body, status_of
 from rolodex.core.db import session_scope
 from rolodex.core.errors import Conflict, Invalid, RolodexError, Unauthorized
 from rolodex.core.idempotency import service as idempotency_service
 from rolodex.core.idempotency.service import Claimed, KeyInProgress, Stored
-from rolodex.core.keys import service as keys_service
 from rolodex.core.principal import Principal
 
 log = logging.getLogger("rolodex.api")
@@ -61,7 +61,7 @@ class IdempotencyMiddleware:
             await _reply_error(scope, send, problem)
             return
         sessions: async_sessionmaker[AsyncSession] = scope["app"].state.sessions
-        principal = await _principal(sessions, scope)
+        principal = await _principal(scope)
         if principal is None:
             await self.app(scope, receive, send)
             return
@@ -160,15 +160,14 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
-async def _principal(sessions: async_sessionmaker[AsyncSession], scope: Scope) -> Principal | None:
+async def _principal(scope: Scope) -> Principal | None:
     """The caller from `Authorization: Bearer`, or None (the route then answers 401)."""
     header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        async with session_scope(sessions) as session:
-            return await keys_service.authenticate(session, token.strip())
+        return await authenticate(scope["app"], token.strip())
     except Unauthorized:
         return None
 

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.api.deps import DbSession, ReadScope, WriteScope
+from rolodex.api.deps import DbSession, ReadScope, ReadSession, WriteScope
 from rolodex.api.errors import error_docs
 from rolodex.api.http import (
     bool_param,
@@ -38,16 +39,9 @@ ETAG_HEADER = {
 }
 
 
-async def _one(session: DbSession, principal: Principal, client: Client) -> dict[str, Any]:
+async def _one(session: AsyncSession, principal: Principal, client: Client) -> dict[str, Any]:
     embedded = await embeds.load(session, principal, [client.id])
-    return clients_service.to_read(client, **_snake(embedded[client.id]))
-
-
-def _snake(embedded: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "contact_persons": embedded.get("contactPersons"),
-        "addresses": embedded.get("addresses"),
-    }
+    return clients_service.with_embedded(client, embedded[client.id])
 
 
 @router.post(
@@ -72,7 +66,7 @@ async def create_client(
 async def list_clients(
     request: Request,
     principal: ReadScope,
-    session: DbSession,
+    session: ReadSession,
     page: Annotated[int | None, Query(description="page number, from 1", ge=1)] = None,
     limit: Annotated[int | None, Query(description="1..200, default 20", ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(description="meta.nextCursor of the previous page")] = None,
@@ -93,7 +87,7 @@ async def list_clients(
     embedded = (
         await embeds.load(session, principal, [c.id for c in result.items], names) if names else {}
     )
-    data = [clients_service.to_read(c, **_snake(embedded.get(c.id, {}))) for c in result.items]
+    data = [clients_service.with_embedded(c, embedded.get(c.id, {})) for c in result.items]
     return {
         "data": data,
         "meta": {
@@ -155,7 +149,7 @@ async def get_client(
     client_id: ClientId,
     request: Request,
     principal: ReadScope,
-    session: DbSession,
+    session: ReadSession,
     response: Response,
     includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
     asOf: Annotated[  # noqa: N803
@@ -177,11 +171,11 @@ async def get_client(
         )
         set_etag(response, past["version"])
         return past
-    client = await clients_service.get(
+    shown = await clients_service.get_view(
         session, principal, client_id, include_deleted=include_deleted
     )
-    set_etag(response, client.version)
-    return await _one(session, principal, client)
+    set_etag(response, shown["version"])
+    return shown
 
 
 @router.get("/{client_id}/history", response_model=HistoryList, responses=error_docs(NotFound))
@@ -211,11 +205,11 @@ async def update_client(
     response: Response,
 ) -> Any:
     """Update some fields: absent stays, `null` clears; honours If-Match."""
-    client = await clients_service.update(
+    shown = await clients_service.update_view(
         session, principal, client_id, body, if_match=if_match(request)
     )
-    set_etag(response, client.version)
-    return await _one(session, principal, client)
+    set_etag(response, shown["version"])
+    return shown
 
 
 @router.delete(

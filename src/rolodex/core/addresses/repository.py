@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ScalarSelect, Select, Text, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
 from rolodex.core.addresses.models import Address
+from rolodex.core.clients.models import Client
 from rolodex.core.listing import FieldKind, ListField, ListSpec
 from rolodex.core.principal import Principal
 
@@ -35,6 +37,22 @@ async def for_clients(
         return []
     stmt = scoped(principal).where(Address.client_id.in_(client_ids)).order_by(Address.number)
     return list(await session.scalars(stmt))
+
+
+def embedded_json(organization_id: Any, client_ids: Any = None) -> ScalarSelect[Any]:
+    """PostgreSQL: what `for_clients` reads, as one JSON text for a subquery (an array of
+    to_jsonb rows in number order, or NULL). `organization_id` is the tenant (a bind
+    parameter); `client_ids` an expanding bind parameter, or None to correlate with the
+    client of the enclosing select."""
+    match = (
+        Address.client_id == Client.id if client_ids is None else Address.client_id.in_(client_ids)
+    )
+    row = func.to_jsonb(Address.__table__.table_valued())  # type: ignore[attr-defined]
+    return (
+        select(cast(func.json_agg(aggregate_order_by(row, Address.number)), Text))
+        .where(Address.organization_id == organization_id, match)
+        .scalar_subquery()
+    )
 
 
 async def delete_for_client(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolodex.core import listing, numbers
 from rolodex.core.addresses import service as addresses_service
 from rolodex.core.client_types import repository as client_types_repository
-from rolodex.core.clients import repository
+from rolodex.core.clients import embeds, repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import (
     READ_ONLY,
@@ -88,6 +88,38 @@ async def get(
     if client is None or (client.deleted_at is not None and not include_deleted):
         raise not_found(client_id)
     return client
+
+
+async def get_view(
+    session: AsyncSession, principal: Principal, client_id: UUID, *, include_deleted: bool = False
+) -> dict[str, Any]:
+    """One client as the API shows it, with its contact persons and addresses (on PostgreSQL
+    in a single statement)."""
+    if session.get_bind().dialect.name != "postgresql":
+        client = await get(session, principal, client_id, include_deleted=include_deleted)
+        embedded = (await embeds.load(session, principal, [client.id]))[client.id]
+        return with_embedded(client, embedded)
+    row = await repository.get_embedded(session, principal, client_id)
+    if row is None or (row[0].deleted_at is not None and not include_deleted):
+        raise not_found(client_id)
+    return with_embedded(*_unpack(row))
+
+
+def _unpack(row: Any) -> tuple[Client, dict[str, Any]]:
+    """The client and its embedded lists from a `repository.get_embedded` row."""
+    client, *texts = row
+    found: embeds.Embedded = {client.id: {name: [] for name in embeds.EMBEDDABLE}}
+    embeds.fill(found, embeds.EMBEDDABLE, *texts)
+    return client, found[client.id]
+
+
+def with_embedded(client: Client, embedded: dict[str, Any]) -> dict[str, Any]:
+    """`to_read` with what `embeds.load` found for the client."""
+    return to_read(
+        client,
+        contact_persons=embedded.get("contactPersons"),
+        addresses=embedded.get("addresses"),
+    )
 
 
 async def get_by_number(
@@ -214,7 +246,7 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     await repository.flush(session)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
-    await _set_nested(session, principal, client, data, replace=False)
+    await _set_nested(session, principal, client, data, replace=False, new=True)
     return client
 
 
@@ -228,6 +260,42 @@ async def update(
 ) -> Client:
     """Change the fields given; `null` clears one."""
     client = await get(session, principal, client_id, for_update=True)
+    return await _update(session, principal, client, data, if_match=if_match)
+
+
+async def update_view(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    data: ClientUpdate,
+    *,
+    if_match: int | None = None,
+) -> dict[str, Any]:
+    """`update`, answered as the API shows the client. On PostgreSQL its contact persons and
+    addresses (which a PATCH does not change) are read with the row lock, in one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        client = await update(session, principal, client_id, data, if_match=if_match)
+        return with_embedded(
+            client, (await embeds.load(session, principal, [client.id]))[client.id]
+        )
+    row = await repository.get_embedded(session, principal, client_id, for_update=True)
+    if row is None or row[0].deleted_at is not None:
+        raise not_found(client_id)
+    client, *texts = row
+    found: embeds.Embedded = {client.id: {name: [] for name in embeds.EMBEDDABLE}}
+    embeds.fill(found, embeds.EMBEDDABLE, *texts)
+    client = await _update(session, principal, client, data, if_match=if_match)
+    return with_embedded(client, found[client.id])
+
+
+async def _update(
+    session: AsyncSession,
+    principal: Principal,
+    client: Client,
+    data: ClientUpdate,
+    *,
+    if_match: int | None,
+) -> Client:
     check_version(client, if_match)
     check_read_only(client, data)
     before = snapshot(client)
@@ -288,9 +356,15 @@ async def _set_nested(
     data: ClientCreate,
     *,
     replace: bool,
+    new: bool = False,
 ) -> None:
-    """The body's contactPersons and addresses, when given (null or absent: left as they are)."""
-    if data.contact_persons is not None:
+    """The body's contactPersons and addresses, when given (null or absent: left as they are);
+    `new`: the client was created in this transaction."""
+    if new and data.contact_persons and contacts_service.all_new(data.contact_persons):
+        await contacts_service.create_for_new_client(
+            session, principal, client.id, data.contact_persons
+        )
+    elif data.contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, data.contact_persons, replace=replace
         )

@@ -6,7 +6,20 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, delete, exists, insert, select, update
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -201,6 +214,29 @@ async def insert_link(
     await session.execute(insert(ContactLink).values(values))
 
 
+async def insert_links(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    links: Sequence[tuple[UUID, bool]],
+) -> None:
+    """Link the client to each (contact id, isMain) in one statement."""
+    if not links:
+        return
+    moment = now()
+    rows = [
+        {
+            "organization_id": principal.organization_id,
+            "client_id": client_id,
+            "contact_person_id": contact_id,
+            "is_main": is_main,
+            "created_at": moment,
+        }
+        for contact_id, is_main in links
+    ]
+    await session.execute(insert(ContactLink), rows)
+
+
 async def link_flag(
     session: AsyncSession, principal: Principal, client_id: UUID, contact_id: UUID
 ) -> bool | None:
@@ -345,6 +381,55 @@ async def for_clients(
         .order_by(ContactLink.client_id, ContactLink.is_main.desc(), ContactPerson.number)
     )
     return [(row[0], bool(row[1]), row[2]) for row in await session.execute(stmt)]
+
+
+def embedded_json(organization_id: Any, client_ids: Any = None) -> ScalarSelect[Any]:
+    """PostgreSQL: what `for_clients` and `links_of` read, as one JSON text for a subquery.
+
+    The answer is an array of `[client id, isMain, contact row (to_jsonb), [its live client
+    ids]]` in `for_clients`' order (client, main first, number), or NULL when there is none.
+    `organization_id` is the tenant (a bind parameter: the statement is built once and
+    reused); `client_ids` an expanding bind parameter, or None to correlate with `Client.id`.
+    """
+    other = ContactLink.__table__.alias("other_link")
+    linked = Client.__table__.alias("linked_client")
+    live = select(linked.c.id).where(
+        linked.c.organization_id == organization_id,
+        linked.c.id == other.c.client_id,
+        linked.c.deleted_at.is_(None),
+    )
+    client_id_list = (
+        select(
+            func.json_agg(
+                aggregate_order_by(other.c.client_id, other.c.created_at, other.c.client_id)
+            )
+        )
+        .where(
+            other.c.organization_id == organization_id,
+            other.c.contact_person_id == ContactPerson.id,
+            live.exists(),
+        )
+        .scalar_subquery()
+    )
+    item = func.json_build_array(
+        ContactLink.client_id,
+        ContactLink.is_main,
+        func.to_jsonb(ContactPerson.__table__.table_valued()),  # type: ignore[attr-defined]
+        client_id_list,
+    )
+    order = (ContactLink.client_id, ContactLink.is_main.desc(), ContactPerson.number)
+    match = (
+        ContactLink.client_id == Client.id
+        if client_ids is None
+        else ContactLink.client_id.in_(client_ids)
+    )
+    return (
+        select(cast(func.json_agg(aggregate_order_by(item, *order)), Text))
+        .select_from(ContactLink)
+        .join(ContactPerson, ContactPerson.id == ContactLink.contact_person_id)
+        .where(ContactLink.organization_id == organization_id, match)
+        .scalar_subquery()
+    )
 
 
 async def flush(session: AsyncSession) -> None:

@@ -6,7 +6,19 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, delete, exists, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,6 +137,40 @@ def reserve_sequences(session: Session, organization_id: UUID, count: int) -> in
         session.execute(insert(Counter).values(row).on_conflict_do_nothing())
         value = session.execute(stmt).scalar_one()
     return int(value)
+
+
+def number_events(session: Session, organization_id: UUID, event_ids: Sequence[UUID]) -> int | None:
+    """PostgreSQL: `reserve_sequences` and the events' new sequences in one statement.
+
+    The events (flushed, in this order) get the reserved numbers; answers the last one, or None
+    when the organization has no event counter yet (then reserve_sequences creates it).
+    """
+    stmt = _NUMBER_EVENTS.bindparams(
+        organization_id=organization_id, kind=COUNTER_KIND, count=len(event_ids), ids=event_ids
+    )
+    found = session.execute(stmt).first()
+    return None if found is None else int(found[0])
+
+
+# The counter row is locked by the UPDATE in the CTE until the transaction ends (commit order).
+_NUMBER_EVENTS = text(
+    """
+    WITH bumped AS (
+        UPDATE counters SET value = value + :count
+        WHERE organization_id = :organization_id AND kind = :kind
+        RETURNING value
+    )
+    UPDATE events SET sequence = bumped.value - :count + numbered.position
+    FROM bumped, unnest(:ids) WITH ORDINALITY AS numbered(id, position)
+    WHERE events.id = numbered.id AND events.organization_id = :organization_id
+    RETURNING bumped.value
+    """
+).bindparams(
+    bindparam("organization_id", type_=Uuid()),
+    bindparam("kind", type_=String()),
+    bindparam("count", type_=BigInteger()),
+    bindparam("ids", type_=ARRAY(Uuid())),
+)
 
 
 # ---------------------------------------------------------------- worker (no principal)

@@ -24,6 +24,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rolodex.core import listing
 from rolodex.core.clock import format_timestamp, now
@@ -164,15 +165,24 @@ def assign_sequences(session: Session) -> None:
         return
     session.flush()  # whatever else is pending fails here, before the counter is locked
     # Events inserted inside a savepoint that was rolled back are no longer in the session;
-    # deferred ones were recorded outside any savepoint.
+    # deferred ones (bulk writes, inserted here) were recorded outside any savepoint.
     by_org: dict[UUID, list[Event | dict[str, Any]]] = {}
     for item in pending:
         if isinstance(item, _Deferred):
             by_org.setdefault(item.organization_id, []).extend(item.rows)
         elif inspect(item).persistent:
             by_org.setdefault(item.organization_id, []).append(item)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
         entries = by_org[org_id]
+        events = [entry for entry in entries if isinstance(entry, Event)]
+        if postgres and len(events) == len(entries):
+            # Inserted events only: the counter and their sequences in one statement.
+            last = repository.number_events(session, org_id, [event.id for event in events])
+            if last is not None:
+                for offset, event in enumerate(events):
+                    set_committed_value(event, "sequence", last - len(events) + 1 + offset)
+                continue
         first = repository.reserve_sequences(session, org_id, len(entries)) - len(entries) + 1
         rows = []
         for offset, entry in enumerate(entries):

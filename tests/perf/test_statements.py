@@ -1,0 +1,87 @@
+"""A read costs a fixed number of SQL statements, whatever the page size or the embedded lists.
+
+Counted with a listener on the engine (`count_statements`): a key seen a moment ago costs none
+(the principal cache); COMMIT is not counted, nor BEGIN on PostgreSQL (reads run without a
+transaction there), while SQLite's `BEGIN IMMEDIATE` is (db.py issues it as a statement).
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.conftest import count_statements
+from tests.factories import client_body
+
+CLIENTS = 30
+
+
+@pytest.fixture
+async def clients(api: httpx.AsyncClient) -> list[str]:
+    """Clients with 0 to 2 contact persons and 0 or 1 address each."""
+    ids = []
+    for index in range(CLIENTS):
+        body = client_body(
+            contactPersons=[
+                {"firstName": f"C{index}", "lastName": f"P{n}", "email": f"c{index}.{n}@x.example"}
+                for n in range(index % 3)
+            ],
+            addresses=[{"label": "Site", "city": "Lund"}] if index % 2 else [],
+        )
+        answer = await api.post("/clients", json=body)
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    await api.get("/clients", params={"limit": "1"})  # the key is seen (cached) from here on
+    return ids
+
+
+async def _statements(api: httpx.AsyncClient, engine: AsyncEngine, params: dict[str, str]) -> int:
+    with count_statements(engine) as seen:
+        answer = await api.get("/clients", params=params)
+    assert answer.status_code == 200, answer.text
+    return len(seen)
+
+
+@pytest.mark.parametrize("include", ["", "contactPersons", "contactPersons,addresses"])
+async def test_a_list_page_costs_the_same_whatever_its_size(
+    api: httpx.AsyncClient, engine: AsyncEngine, clients: list[str], include: str
+) -> None:
+    extra = {"include": include} if include else {}
+    by_limit = {
+        limit: await _statements(api, engine, {"limit": str(limit), **extra})
+        for limit in (1, 5, 10, CLIENTS - 1)
+    }
+    assert len(set(by_limit.values())) == 1, by_limit
+    if engine.dialect.name == "postgresql":
+        expected = 2 + (1 if include else 0)  # the page, the total, the embedded lists
+    else:  # BEGIN, the page, the total; contacts with their other clients, addresses
+        expected = 3 + (2 if include else 0) + (1 if "addresses" in include else 0)
+    assert by_limit[1] == expected
+
+
+async def test_a_cursor_page_costs_the_same_whatever_its_size(
+    api: httpx.AsyncClient, engine: AsyncEngine, clients: list[str]
+) -> None:
+    counts = set()
+    for limit in (1, 5, 10):
+        first = await api.get("/clients", params={"limit": str(limit), "sort": "name"})
+        cursor = first.json()["meta"]["nextCursor"]
+        counts.add(
+            await _statements(api, engine, {"limit": str(limit), "sort": "name", "cursor": cursor})
+        )
+    assert counts == ({1} if engine.dialect.name == "postgresql" else {2})  # no total
+
+
+async def test_one_client_costs_the_same_whatever_it_embeds(
+    api: httpx.AsyncClient, engine: AsyncEngine, clients: list[str]
+) -> None:
+    counts = set()
+    for client_id in clients[:6]:  # 0, 1 and 2 contact persons, with and without an address
+        with count_statements(engine) as seen:
+            answer = await api.get(f"/clients/{client_id}")
+        assert answer.status_code == 200
+        counts.add(len(seen))
+    if engine.dialect.name == "postgresql":
+        assert counts == {1}
+    else:  # BEGIN, the client, its contacts, their other clients (when it has some), addresses
+        assert counts == {4, 5}
