@@ -408,8 +408,12 @@ async def set_for_client(
 
 
 def all_new(items: Sequence[ClientContactPersonIn]) -> bool:
-    """Whether `create_for_new_client` can take these items: new contacts, no externalId."""
-    return all(item.id is None and item.external_id is None for item in items)
+    """Whether `create_for_new_client` can take these items: new contacts, no externalId and
+    no externalIds (those go through `set_for_client`, which claims them in the external-id
+    table)."""
+    return all(
+        item.id is None and item.external_id is None and not item.external_ids for item in items
+    )
 
 
 async def create_for_new_client(
@@ -423,7 +427,8 @@ async def create_for_new_client(
     (numbers, contacts, links, events: four statements instead of a dozen).
 
     Nothing can be linked to the client yet, so there is nothing to watch or unlink; without
-    an externalId a contact has no unique value that one item could take from another.
+    an externalId or externalIds a contact has no unique value that one item could take from
+    another.
     """
     _check_items(items)
     if not items:
