@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
 from typing import Any
+from uuid import UUID
 
+import orjson
 from fastapi import Request, Response
+from pydantic import TypeAdapter
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from rolodex.core import listing
+from rolodex.core.clock import format_timestamp
 from rolodex.core.errors import Invalid, PreconditionFailed
 
 _SPACED_OFFSET = re.compile(r"([T ][0-9:.]+) ([0-9]{2}:?[0-9]{2})$")
@@ -34,6 +41,45 @@ def etag(version: int) -> str:
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
+
+
+def json_response(
+    content: Any, model: Any, response: Response, *, status_code: int = 200
+) -> Response:
+    """`content` (what the route would return for its `response_model`, `model`) as JSON made
+    by orjson, with the headers set on the request's `response` (ETag, rate limit).
+
+    FastAPI would validate `content` against the model and serialize it with pydantic: 60 µs
+    per client, three milliseconds for a page of 50. The values here are already what the
+    model holds (tests/api/test_json_response.py checks they come out the same); anything
+    orjson cannot write (an integer beyond 64 bits in metadata) goes the pydantic way.
+    """
+    try:
+        body = orjson.dumps(content, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        adapter = _adapter(model)
+        body = adapter.dump_json(adapter.validate_python(content), by_alias=True)
+    answer = Response(body, status_code=response.status_code or status_code)
+    answer.headers.raw.extend(response.headers.raw)
+    answer.headers["content-type"] = "application/json"
+    return answer
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, UUID):  # asyncpg's own UUID class, which orjson does not know
+        return str(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, Decimal):
+        return float(value)  # the read models declare money as float
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
 
 
 def if_match(request: Request) -> int | None:

@@ -135,7 +135,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # held by a request that waits for one more. A separate small pool cannot run dry that way,
     # because its connections are held for one autocommit UPDATE and wait for nothing else.
     _SIDE_ENGINES[engine.sync_engine] = _pg_engine(
-        url, settings, pool_size=max(2, settings.db_pool_size // 4)
+        url, settings, pool_size=max(2, settings.db_pool_size // 2)
     )
     return engine
 

@@ -739,5 +739,10 @@ async def _total(
     """The number of matching rows; known without counting when this page is the last one."""
     if not more and (fetched or offset == 0):
         return offset + fetched
-    counted = select(func.count()).select_from(filtered.order_by(None).subquery())
-    return int((await session.execute(counted)).scalar_one())
+    if getattr(filtered, "_distinct", False) or getattr(filtered, "_group_by_clauses", ()):
+        counted = select(func.count()).select_from(filtered.order_by(None).subquery())
+    else:
+        # The same rows, without wrapping the entity's columns in a subquery (whose building
+        # cost more than the rest of a page).
+        counted = filtered.with_only_columns(func.count(), maintain_column_froms=True)
+    return int((await session.execute(counted.order_by(None))).scalar_one())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -42,18 +42,25 @@ async def next_number(session: AsyncSession, organization_id: UUID, kind: str) -
     return (await next_numbers(session, organization_id, kind))[0]
 
 
-async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:
-    stmt = (
-        update(Counter)
-        .where(Counter.organization_id == organization_id, Counter.kind == kind)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
+# Built once: every create runs it, and building it costs more than the round trip it saves.
+_BUMP = (
+    update(Counter)
+    .where(
+        Counter.organization_id == bindparam("of_organization"),
+        Counter.kind == bindparam("of_kind"),
     )
-    value = (await conn.execute(stmt)).scalar_one_or_none()
+    .values(value=Counter.value + bindparam("by", type_=BigInteger()))
+    .returning(Counter.value)
+)
+
+
+async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:
+    params = {"of_organization": organization_id, "of_kind": kind, "by": count}
+    value = (await conn.execute(_BUMP, params)).scalar_one_or_none()
     if value is None:
         # The first number of this kind: create the row; of two concurrent inserts one wins.
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         row = {"organization_id": organization_id, "kind": kind, "value": 0}
         await conn.execute(insert(Counter).values(row).on_conflict_do_nothing())
-        value = (await conn.execute(stmt)).scalar_one()
+        value = (await conn.execute(_BUMP, params)).scalar_one()
     return int(value)

@@ -14,6 +14,7 @@ from rolodex.api.http import (
     bool_param,
     if_match,
     include_option,
+    json_response,
     list_query,
     only_params,
     page_meta,
@@ -59,7 +60,9 @@ async def create_client(
     """Create a client (with contact persons and addresses, all or nothing)."""
     client = await clients_service.create(session, principal, body)
     set_etag(response, client.version)
-    return await _one(session, principal, client)
+    return json_response(
+        await _one(session, principal, client), ClientRead, response, status_code=201
+    )
 
 
 @router.get("", response_model=ClientList, responses=error_docs())
@@ -67,6 +70,7 @@ async def list_clients(
     request: Request,
     principal: ReadScope,
     session: ReadSession,
+    response: Response,
     page: Annotated[int | None, Query(description="page number, from 1", ge=1)] = None,
     limit: Annotated[int | None, Query(description="1..200, default 20", ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(description="meta.nextCursor of the previous page")] = None,
@@ -88,16 +92,14 @@ async def list_clients(
         await embeds.load(session, principal, [c.id for c in result.items], names) if names else {}
     )
     data = [clients_service.with_embedded(c, embedded.get(c.id, {})) for c in result.items]
-    return {
-        "data": data,
-        "meta": {
-            "total": result.total,
-            "page": result.page,
-            "limit": result.limit,
-            "pageCount": result.page_count,
-            "nextCursor": result.next_cursor,
-        },
+    meta = {
+        "total": result.total,
+        "page": result.page,
+        "limit": result.limit,
+        "pageCount": result.page_count,
+        "nextCursor": result.next_cursor,
     }
+    return json_response({"data": data, "meta": meta}, ClientList, response)
 
 
 @router.get(
@@ -170,12 +172,12 @@ async def get_client(
             session, principal, client_id, moment, include_deleted=include_deleted
         )
         set_etag(response, past["version"])
-        return past
+        return json_response(past, ClientRead, response)
     shown = await clients_service.get_view(
         session, principal, client_id, include_deleted=include_deleted
     )
     set_etag(response, shown["version"])
-    return shown
+    return json_response(shown, ClientRead, response)
 
 
 @router.get("/{client_id}/history", response_model=HistoryList, responses=error_docs(NotFound))
@@ -209,7 +211,7 @@ async def update_client(
         session, principal, client_id, body, if_match=if_match(request)
     )
     set_etag(response, shown["version"])
-    return shown
+    return json_response(shown, ClientRead, response)
 
 
 @router.delete(
