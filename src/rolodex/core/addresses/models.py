@@ -21,6 +21,7 @@ class Address(Base):
     __table_args__ = (
         Index(None, "organization_id", "number", unique=True),
         Index(None, "organization_id", "client_id", "number"),
+        Index(None, "client_id"),  # ON DELETE CASCADE from clients looks up by client_id
     )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

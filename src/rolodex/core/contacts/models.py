@@ -84,6 +84,7 @@ class ContactLink(Base):
     __tablename__ = "client_contact_persons"
     __table_args__ = (
         Index(None, "organization_id", "contact_person_id"),
+        Index(None, "client_id"),  # ON DELETE CASCADE from clients looks up by client_id
         # The database itself refuses a second main contact for a client.
         Index(
             "uq_client_contact_persons_organization_id_client_id_main",

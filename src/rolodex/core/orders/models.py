@@ -21,6 +21,7 @@ class Order(Base):
     __table_args__ = (
         Index(None, "organization_id", "number", unique=True),
         Index(None, "organization_id", "client_id", "number"),
+        Index(None, "client_id"),  # ON DELETE CASCADE from clients looks orders up by client_id
         Index(None, "organization_id", "submitted_at", "id"),
         Index(None, "organization_id", "date", "id"),
         Index(None, "organization_id", "created_at", "id"),
