@@ -439,12 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep_running:
             log(f"servers left running: rolodex pid {rolodex.proc.pid}, floor pid {floor.proc.pid}")
             input("press Enter to stop them ")
+        _report(results, args.size)  # before the cleanup, so a slow cleanup loses no figures
     finally:
         rolodex.stop()
         if floor is not None:
             floor.stop()
         asyncio.run(_cleanup(dsn, data))
-    _report(results, args.size)
     return 0
 
 
