@@ -93,6 +93,10 @@ async def prepare(dsn: str, data: dataset.Dataset, size: int) -> dict[str, Any]:
         await conn.execute(
             "DELETE FROM clients WHERE organization_id = $1 AND number > $2", org_id, loaded
         )
+        # Earlier runs' PATCHes and deletes leave dead rows and pages the visibility map no
+        # longer vouches for: a list's count then reads the table (52,000 heap fetches, 4 times
+        # slower, at 100,000 clients). Start every run as the first one after the load does.
+        await conn.execute("VACUUM (ANALYZE) clients, contact_persons, client_contact_persons")
         key = await _make_key(dsn, org_id)
         ids = await _sample_ids(conn, org_id, 20000, loaded)
         deep_row, cursors = await _deep_cursors(conn, org_id, size)
