@@ -81,6 +81,13 @@ class TestGet:
         r = await api.get(f"{BY_REF}/c%20rm/1")
         assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR"
 
+    async def test_id_with_a_line_break(self, api: httpx.AsyncClient) -> None:
+        """As for clients: Starlette's `path` convertor stops at a newline (404 "No route")."""
+        client = await make_client(api)
+        made = await make(api, client["id"], ("erp", "\nA/1\r\n"))
+        r = await api.get(f"{BY_REF}/erp/%0AA/1%0D%0A")
+        assert r.status_code == 200 and r.json()["id"] == made["id"]
+
 
 class TestUniqueness:
     async def test_same_pair_on_another_contact_is_409(self, api: httpx.AsyncClient) -> None:

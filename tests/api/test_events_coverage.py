@@ -518,7 +518,7 @@ CASES: dict[Route, list[Case]] = {
         ),
         Case("already linked (no change)", (), given=a_client_with_records),
     ],
-    ("PUT", N + "/contact-persons/external-ids/{system}/{external_id:path}"): [
+    ("PUT", N + "/contact-persons/external-ids/{system}/{external_id:text}"): [
         Case(
             "creating",
             ("contact_person.created",),

@@ -208,7 +208,7 @@ async def list_contact_persons(
 
 
 @router.get(
-    "/contact-persons/external-ids/{system}/{external_id:path}",
+    "/contact-persons/external-ids/{system}/{external_id:text}",
     response_model=ContactPersonRead,
     responses={200: {"headers": ETAG_HEADER}, **error_docs(NotFound)},
 )
@@ -227,7 +227,7 @@ async def get_contact_person_by_external_ref(
 
 
 @router.put(
-    "/contact-persons/external-ids/{system}/{external_id:path}",
+    "/contact-persons/external-ids/{system}/{external_id:text}",
     response_model=ContactPersonRead,
     responses={
         200: {"headers": ETAG_HEADER, "description": "replaced"},
