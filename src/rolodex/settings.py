@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a process trusts a key it has seen"
     )
+    count_cache_seconds: float = Field(
+        default=10.0, ge=0, le=300, description="how long a list total of 10,000+ rows is reused"
+    )
     rate_limit: str = Field(default="6000/minute", description="per API key, `limits` syntax")
     rate_limit_enabled: bool = True
     redis_url: str | None = None

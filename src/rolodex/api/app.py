@@ -24,6 +24,7 @@ from rolodex.api.middleware import (
     RequestContextMiddleware,
 )
 from rolodex.api.ratelimit import RateLimit
+from rolodex.core.counts import COUNTS
 from rolodex.core.db import create_engine, dispose, read_session_factory, session_factory
 from rolodex.core.webhooks.worker import Worker
 from rolodex.settings import Settings, get_settings
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.sessions = session_factory(engine)
     app.state.read_sessions = read_session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
+    COUNTS.seconds = settings.count_cache_seconds
     errors.install(app)
     openapi.install(app)
     app.include_router(service_router())

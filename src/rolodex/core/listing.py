@@ -14,7 +14,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from rolodex.core.counts import COUNTS
 from rolodex.core.errors import Invalid
 
 T = TypeVar("T")
@@ -745,4 +746,20 @@ async def _total(
         # The same rows, without wrapping the entity's columns in a subquery (whose building
         # cost more than the rest of a page).
         counted = filtered.with_only_columns(func.count(), maintain_column_froms=True)
-    return int((await session.execute(counted.order_by(None))).scalar_one())
+    counted = counted.order_by(None)
+
+    async def count() -> int:
+        return int((await session.execute(counted)).scalar_one())
+
+    total = await COUNTS.total(_count_key(counted), count)
+    # A remembered total may predate rows this page shows: it never says fewer than are seen.
+    return max(total, offset + fetched + (1 if more else 0))
+
+
+def _count_key(counted: Select[Any]) -> Hashable | None:
+    """What identifies a count: the statement's structure and its bound values (the tenant's
+    id among them); None when SQLAlchemy cannot key it."""
+    cache_key = counted._generate_cache_key()
+    if cache_key is None:
+        return None
+    return (cache_key.key, repr([bind.effective_value for bind in cache_key.bindparams]))

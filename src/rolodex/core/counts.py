@@ -1,0 +1,103 @@
+"""Totals of large lists, remembered for a few seconds per process.
+
+A page of 50 rows out of a million takes a couple of milliseconds to read; the exact `total`
+beside it is an index scan over every match, hundreds of milliseconds. A total of at least
+`threshold` matches is therefore kept for `seconds` (ROLODEX_COUNT_CACHE_SECONDS, 10 by default;
+0 counts every time) per distinct count statement, that is per organization, filter set and `q`.
+Smaller totals are always counted, so they are exact.
+
+Only one request per process counts a given statement at a time: requests that arrive while it
+runs are answered with the previous total (or, when there is none yet, wait for that count).
+The price is a `total` that may lag the data by up to `seconds` for lists of `threshold` rows
+or more; `fetch_page` never lets it contradict the page itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+THRESHOLD = 10_000
+DEFAULT_SECONDS = 10.0
+MAX_ENTRIES = 2_000
+
+
+@dataclass(slots=True)
+class _Entry:
+    total: int
+    expires: float
+    refreshing: bool = False
+
+
+@dataclass
+class CountCache:
+    """count statement key -> its last large total; bounded, oldest entries dropped first."""
+
+    seconds: float = DEFAULT_SECONDS
+    threshold: int = THRESHOLD
+    max_entries: int = MAX_ENTRIES
+    _entries: dict[Hashable, _Entry] = field(default_factory=dict)
+    _pending: dict[Hashable, asyncio.Future[int]] = field(default_factory=dict)
+
+    async def total(self, key: Hashable | None, count: Callable[[], Awaitable[int]]) -> int:
+        """The total for `key`: remembered when it is large and recent, else `count()`'s."""
+        if key is None or self.seconds <= 0:
+            return await count()
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.refreshing or entry.expires > time.monotonic():
+                return entry.total
+            entry.refreshing = True
+            try:
+                return await self._count(key, count)
+            finally:
+                entry.refreshing = False
+        pending = self._pending.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except Exception:  # the first counter failed (a timeout, say): count on our own
+                return await count()
+        return await self._first(key, count)
+
+    async def _first(self, key: Hashable, count: Callable[[], Awaitable[int]]) -> int:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            total = await self._count(key, count)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning without waiters
+            else:
+                future.cancel()
+            raise
+        else:
+            future.set_result(total)
+            return total
+        finally:
+            self._pending.pop(key, None)
+
+    async def _count(self, key: Hashable, count: Callable[[], Awaitable[int]]) -> int:
+        total = await count()
+        if total >= self.threshold:
+            self._store(key, total)
+        else:
+            self._entries.pop(key, None)
+        return total
+
+    def _store(self, key: Hashable, total: int) -> None:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
+            # Dicts keep insertion order: drop the oldest tenth.
+            for old in list(self._entries)[: max(1, self.max_entries // 10)]:
+                del self._entries[old]
+        self._entries[key] = _Entry(total, time.monotonic() + self.seconds)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# One per process, configured from the settings when an app is made.
+COUNTS = CountCache()

@@ -1,0 +1,193 @@
+"""Large list totals are remembered for a few seconds (core/counts.py), through the real route.
+
+The threshold is lowered to 3 rows here so that a handful of clients count as a large list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.conftest import Tenant, count_statements
+from tests.factories import client_body
+
+from rolodex.core.counts import COUNTS, CountCache
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(COUNTS, "threshold", 3)
+    monkeypatch.setattr(COUNTS, "seconds", 60.0)
+    COUNTS.clear()
+    yield
+    COUNTS.clear()
+
+
+async def _create(api: httpx.AsyncClient, count: int, **fields: Any) -> None:
+    for index in range(count):
+        answer = await api.post("/clients", json=client_body(name=f"Client {index}", **fields))
+        assert answer.status_code == 201, answer.text
+
+
+async def _meta(api: httpx.AsyncClient, query: str) -> dict[str, Any]:
+    answer = await api.get(f"/clients?{query}")
+    assert answer.status_code == 200, answer.text
+    meta: dict[str, Any] = answer.json()["meta"]
+    return meta
+
+
+async def test_large_total_is_reused_until_it_expires(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await _create(api, 5)
+    assert (await _meta(api, "limit=2"))["total"] == 5
+    await _create(api, 1)
+    with count_statements(engine) as statements:
+        meta = await _meta(api, "limit=2")
+    assert meta["total"] == 5, "a remembered total is answered"
+    assert meta["pageCount"] == 3
+    assert not [s for s in statements if "count(" in s.lower()], statements
+    # The last page is known exactly whatever is remembered.
+    assert (await _meta(api, "limit=2&page=3"))["total"] == 6
+    COUNTS.clear()  # what expiry does
+    assert (await _meta(api, "limit=2"))["total"] == 6
+
+
+async def test_small_totals_are_always_exact(api: httpx.AsyncClient) -> None:
+    await _create(api, 2, status="ACTIVE")
+    await _create(api, 4, status="PROSPECT")
+    assert (await _meta(api, "limit=1&status=ACTIVE"))["total"] == 2
+    await _create(api, 1, status="ACTIVE")
+    assert (await _meta(api, "limit=1&status=ACTIVE"))["total"] == 3
+
+
+async def test_each_filter_and_search_has_its_own_total(api: httpx.AsyncClient) -> None:
+    await _create(api, 4, status="ACTIVE")
+    await _create(api, 5, status="PROSPECT")
+    assert (await _meta(api, "limit=1&status=ACTIVE"))["total"] == 4
+    assert (await _meta(api, "limit=1&status=PROSPECT"))["total"] == 5
+    assert (await _meta(api, "limit=1&status=ACTIVE,PROSPECT"))["total"] == 9
+    assert (await _meta(api, "limit=1&q=client"))["total"] == 9
+    assert (await _meta(api, "limit=1&q=client%201"))["total"] == 2
+
+
+async def test_tenants_never_share_a_total(
+    api: httpx.AsyncClient, app: Any, other_tenant: Tenant
+) -> None:
+    await _create(api, 6)
+    assert (await _meta(api, "limit=2"))["total"] == 6
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=str(api.base_url), headers=other_tenant.headers("write")
+    ) as other:
+        await _create(other, 4)
+        assert (await _meta(other, "limit=2"))["total"] == 4
+
+
+async def test_total_never_contradicts_the_page(api: httpx.AsyncClient) -> None:
+    await _create(api, 4)
+    assert (await _meta(api, "limit=2"))["total"] == 4
+    await _create(api, 4)
+    # The remembered 4 would end the list on page 2, but page 3 has rows and a next page.
+    meta = await _meta(api, "limit=2&page=3")
+    assert meta["total"] >= 7
+    assert meta["nextCursor"] is not None
+
+
+# ---------------------------------------------------------------- the cache itself
+
+
+@pytest.fixture
+async def cache() -> AsyncIterator[CountCache]:
+    yield CountCache(seconds=60.0, threshold=10)
+
+
+async def test_one_count_at_a_time_per_statement(cache: CountCache) -> None:
+    calls = 0
+    release = asyncio.Event()
+
+    async def count() -> int:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return 50
+
+    waiting = [asyncio.create_task(cache.total("key", count)) for _ in range(8)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [50] * 8
+    assert calls == 1
+
+
+async def test_a_stale_total_is_answered_while_one_request_refreshes(cache: CountCache) -> None:
+    async def fifty() -> int:
+        return 50
+
+    assert await cache.total("key", fifty) == 50
+    cache._entries["key"].expires = 0  # expired
+    release = asyncio.Event()
+
+    async def sixty() -> int:
+        await release.wait()
+        return 60
+
+    refresher = asyncio.create_task(cache.total("key", sixty))
+    await asyncio.sleep(0)
+    assert await cache.total("key", sixty) == 50, "another request does not wait"
+    release.set()
+    assert await refresher == 60
+    assert await cache.total("key", fifty) == 60
+
+
+async def test_a_failed_count_leaves_the_waiters_to_count_for_themselves(
+    cache: CountCache,
+) -> None:
+    release = asyncio.Event()
+
+    async def failing() -> int:
+        await release.wait()
+        raise TimeoutError("statement timeout")
+
+    async def fifty() -> int:
+        return 50
+
+    first = asyncio.create_task(cache.total("key", failing))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.total("key", fifty))
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(TimeoutError):
+        await first
+    assert await second == 50
+
+
+async def test_small_totals_are_not_kept_and_the_cache_is_bounded() -> None:
+    cache = CountCache(seconds=60.0, threshold=10, max_entries=20)
+
+    async def five() -> int:
+        return 5
+
+    async def fifty() -> int:
+        return 50
+
+    assert await cache.total("small", five) == 5
+    assert "small" not in cache._entries
+    for index in range(100):
+        await cache.total(index, fifty)
+    assert len(cache._entries) <= 20
+    assert 99 in cache._entries
+
+
+async def test_zero_seconds_counts_every_time() -> None:
+    cache = CountCache(seconds=0, threshold=10)
+    totals = iter([50, 60])
+
+    async def count() -> int:
+        return next(totals)
+
+    assert await cache.total("key", count) == 50
+    assert await cache.total("key", count) == 60
