@@ -38,6 +38,14 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
+def read_session(request: Request) -> AsyncSession:
+    """`get_read_session`'s session, for a route to open itself (`async with`): the hottest
+    reads skip FastAPI's handling of a yield dependency (an exit stack and a cancel scope per
+    request, about 7% of a GET's time)."""
+    session: AsyncSession = request.app.state.read_sessions()
+    return session
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.api.deps import DbSession, ReadScope, ReadSession, WriteScope
+from rolodex.api.deps import DbSession, ReadScope, WriteScope, read_session
 from rolodex.api.errors import error_docs
 from rolodex.api.http import (
     bool_param,
@@ -69,7 +69,6 @@ async def create_client(
 async def list_clients(
     request: Request,
     principal: ReadScope,
-    session: ReadSession,
     response: Response,
     page: Annotated[int | None, Query(description="page number, from 1", ge=1)] = None,
     limit: Annotated[int | None, Query(description="1..200, default 20", ge=1, le=200)] = None,
@@ -84,22 +83,27 @@ async def list_clients(
     includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
 ) -> Any:
     """List clients: filters, sort, page or cursor (see the list conventions)."""
-    names = include_option(request, embeds.EMBEDDABLE)
-    spec = await clients_service.list_spec(session, principal, request.query_params.multi_items())
-    query = list_query(request, spec, extra=("include",))
-    result = await clients_service.list_page(session, principal, query)
-    embedded = (
-        await embeds.load(session, principal, [c.id for c in result.items], names) if names else {}
-    )
-    data = [clients_service.with_embedded(c, embedded.get(c.id, {})) for c in result.items]
-    meta = {
-        "total": result.total,
-        "page": result.page,
-        "limit": result.limit,
-        "pageCount": result.page_count,
-        "nextCursor": result.next_cursor,
-    }
-    return json_response({"data": data, "meta": meta}, ClientList, response)
+    async with read_session(request) as session:
+        names = include_option(request, embeds.EMBEDDABLE)
+        spec = await clients_service.list_spec(
+            session, principal, request.query_params.multi_items()
+        )
+        query = list_query(request, spec, extra=("include",))
+        result = await clients_service.list_page(session, principal, query)
+        embedded = (
+            await embeds.load(session, principal, [c.id for c in result.items], names)
+            if names
+            else {}
+        )
+        data = [clients_service.with_embedded(c, embedded.get(c.id, {})) for c in result.items]
+        meta = {
+            "total": result.total,
+            "page": result.page,
+            "limit": result.limit,
+            "pageCount": result.page_count,
+            "nextCursor": result.next_cursor,
+        }
+        return json_response({"data": data, "meta": meta}, ClientList, response)
 
 
 @router.get(
@@ -151,7 +155,6 @@ async def get_client(
     client_id: ClientId,
     request: Request,
     principal: ReadScope,
-    session: ReadSession,
     response: Response,
     includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
     asOf: Annotated[  # noqa: N803
@@ -164,20 +167,21 @@ async def get_client(
     ] = None,
 ) -> Any:
     """One client, with its contact persons (main first) and addresses; or as it was at asOf."""
-    only_params(request, ("includeDeleted", "asOf"))
-    include_deleted = bool_param(request, "includeDeleted")
-    moment = timestamp_param(request, "asOf")
-    if moment is not None:
-        past = await clients_service.get_as_of(
-            session, principal, client_id, moment, include_deleted=include_deleted
+    async with read_session(request) as session:
+        only_params(request, ("includeDeleted", "asOf"))
+        include_deleted = bool_param(request, "includeDeleted")
+        moment = timestamp_param(request, "asOf")
+        if moment is not None:
+            past = await clients_service.get_as_of(
+                session, principal, client_id, moment, include_deleted=include_deleted
+            )
+            set_etag(response, past["version"])
+            return json_response(past, ClientRead, response)
+        shown = await clients_service.get_view(
+            session, principal, client_id, include_deleted=include_deleted
         )
-        set_etag(response, past["version"])
-        return json_response(past, ClientRead, response)
-    shown = await clients_service.get_view(
-        session, principal, client_id, include_deleted=include_deleted
-    )
-    set_etag(response, shown["version"])
-    return json_response(shown, ClientRead, response)
+        set_etag(response, shown["version"])
+        return json_response(shown, ClientRead, response)
 
 
 @router.get("/{client_id}/history", response_model=HistoryList, responses=error_docs(NotFound))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -84,6 +85,27 @@ def _embedded_statement(for_update: bool) -> Select[Any]:
         .where(Client.id == bindparam("client_id"))
     )
     return stmt.with_for_update(of=Client) if for_update else stmt
+
+
+async def get_embedded_row(session: AsyncSession, principal: Principal, client_id: UUID) -> Any:
+    """`get_embedded` for reading only: the client's columns as a plain row (attribute names as
+    on `Client`), without the ORM's identity map and instance state; or None."""
+    params = {"tenant_id": principal.organization_id, "client_id": client_id}
+    return (await session.execute(_embedded_row_statement(), params)).first()
+
+
+@cache
+def _client_columns() -> tuple[Any, ...]:
+    return tuple(attr.columns[0].label(attr.key) for attr in inspect(Client).column_attrs)
+
+
+@cache
+def _embedded_row_statement() -> Select[Any]:
+    return (
+        select(*_client_columns(), *embedded_columns(("contactPersons", "addresses")))
+        .where(Client.organization_id == TENANT)
+        .where(Client.id == bindparam("client_id"))
+    )
 
 
 def embedded_columns(include: Collection[str], client_ids: Any = None) -> list[Any]:

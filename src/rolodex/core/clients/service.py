@@ -99,10 +99,13 @@ async def get_view(
         client = await get(session, principal, client_id, include_deleted=include_deleted)
         embedded = (await embeds.load(session, principal, [client.id]))[client.id]
         return with_embedded(client, embedded)
-    row = await repository.get_embedded(session, principal, client_id)
-    if row is None or (row[0].deleted_at is not None and not include_deleted):
+    row = await repository.get_embedded_row(session, principal, client_id)
+    if row is None or (row.deleted_at is not None and not include_deleted):
         raise not_found(client_id)
-    return with_embedded(*_unpack(row))
+    # The row has the client's columns under Client's attribute names, then the JSON texts.
+    found: embeds.Embedded = {row.id: {name: [] for name in embeds.EMBEDDABLE}}
+    embeds.fill(found, embeds.EMBEDDABLE, *row[-len(embeds.EMBEDDABLE) :])
+    return with_embedded(cast(Client, row), found[row.id])
 
 
 def _unpack(row: Any) -> tuple[Client, dict[str, Any]]:
