@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant, count_statements
 from tests.factories import client_body
 
+from rolodex.core import counts
 from rolodex.core.counts import COUNTS, CountCache
 
 
@@ -29,7 +30,9 @@ def small_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 async def _create(api: httpx.AsyncClient, count: int, **fields: Any) -> None:
     for index in range(count):
-        answer = await api.post("/clients", json=client_body(name=f"Client {index}", **fields))
+        answer = await api.post(
+            "/clients", json=client_body(**{"name": f"Client {index}", **fields})
+        )
         assert answer.status_code == 201, answer.text
 
 
@@ -96,6 +99,25 @@ async def test_total_never_contradicts_the_page(api: httpx.AsyncClient) -> None:
     meta = await _meta(api, "limit=2&page=3")
     assert meta["total"] >= 7
     assert meta["nextCursor"] is not None
+
+
+async def test_a_large_search_total_is_an_estimate_on_postgresql(
+    api: httpx.AsyncClient, engine: AsyncEngine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counts, "SEARCH_EXACT_UP_TO", 3)
+    await _create(api, 8)
+    with count_statements(engine) as statements:
+        meta = await _meta(api, "limit=2&q=client")
+    explained = [s for s in statements if s.startswith("EXPLAIN")]
+    if backend == "postgresql":
+        assert meta["total"] >= 4, "at least one more than the exact bound"
+        assert len(explained) == 1
+    else:
+        assert meta["total"] == 8
+        assert not explained
+    # Under the bound the total is exact on both backends.
+    await _create(api, 2, name="Rare Name")
+    assert (await _meta(api, "limit=1&q=rare%20name"))["total"] == 2
 
 
 # ---------------------------------------------------------------- the cache itself

@@ -33,6 +33,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -44,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from rolodex.core.counts import COUNTS
+from rolodex.core import counts
 from rolodex.core.errors import Invalid
 
 T = TypeVar("T")
@@ -723,7 +724,8 @@ async def fetch_page(
     items = [row[0] for row in rows]
     if query.after is not None:
         return Page(items, None, None, query.limit, None, next_cursor)
-    total = await _total(session, filtered, _offset(query), len(rows), more)
+    searching = query.q is not None and spec.search is not None and dialect.name == "postgresql"
+    total = await _total(session, filtered, _offset(query), len(rows), more, searching=searching)
     page_count = math.ceil(total / query.limit)
     return Page(items, total, query.page, query.limit, page_count, next_cursor)
 
@@ -735,11 +737,22 @@ def _offset(query: ListQuery) -> int:
 
 
 async def _total(
-    session: AsyncSession, filtered: Select[Any], offset: int, fetched: int, more: bool
+    session: AsyncSession,
+    filtered: Select[Any],
+    offset: int,
+    fetched: int,
+    more: bool,
+    *,
+    searching: bool = False,
 ) -> int:
-    """The number of matching rows; known without counting when this page is the last one."""
+    """The number of matching rows; known without counting when this page is the last one.
+    Large totals are remembered briefly, and a large search's is an estimate (core/counts.py)."""
     if not more and (fetched or offset == 0):
         return offset + fetched
+    # What the page proves exists (a page past the end proves nothing).
+    seen = offset + fetched + (1 if more else 0) if fetched else 0
+    if searching:
+        return max(seen, await _search_total(session, filtered))
     if getattr(filtered, "_distinct", False) or getattr(filtered, "_group_by_clauses", ()):
         counted = select(func.count()).select_from(filtered.order_by(None).subquery())
     else:
@@ -751,9 +764,23 @@ async def _total(
     async def count() -> int:
         return int((await session.execute(counted)).scalar_one())
 
-    total = await COUNTS.total(_count_key(counted), count)
+    total = await counts.COUNTS.total(_count_key(counted), count)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.
-    return max(total, offset + fetched + (1 if more else 0))
+    return max(total, seen)
+
+
+async def _search_total(session: AsyncSession, filtered: Select[Any]) -> int:
+    """Exact up to SEARCH_EXACT_UP_TO matches; past that the planner's estimate, at least one
+    more than that (core/counts.py)."""
+    ids: Select[Any] = filtered.with_only_columns(
+        literal_column("1"), maintain_column_froms=True
+    ).order_by(None)
+    cap = counts.SEARCH_EXACT_UP_TO
+    capped = select(func.count()).select_from(ids.limit(cap + 1).subquery())
+    counted = int((await session.execute(capped)).scalar_one())
+    if counted <= cap:
+        return counted
+    return max(counted, await counts.estimated_rows(session, ids))
 
 
 def _count_key(counted: Select[Any]) -> Hashable | None:
