@@ -705,9 +705,15 @@ def _same(key: _Key, value: Any, bound: ColumnElement[Any]) -> ColumnElement[boo
 
 
 async def fetch_page(
-    session: AsyncSession, stmt: Select[Any], spec: ListSpec, query: ListQuery
+    session: AsyncSession,
+    stmt: Select[Any],
+    spec: ListSpec,
+    query: ListQuery,
+    *,
+    plain: bool = False,
 ) -> Page[Any]:
-    """One page of `stmt`'s entities, filtered, searched, sorted and paged as `query` says."""
+    """One page of `stmt`'s entities, filtered, searched, sorted and paged as `query` says.
+    `plain`: `stmt` selects columns, and the items are its rows (cheaper than ORM instances)."""
     dialect = session.get_bind().dialect
     filtered = filter_statement(stmt, spec, query, dialect)
     keys = _keys(spec, query.sort)
@@ -720,8 +726,8 @@ async def fetch_page(
     rows = (await session.execute(ordered.limit(query.limit + 1))).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    next_cursor = encode_cursor(query, tuple(rows[-1])[1:]) if more else None
-    items = [row[0] for row in rows]
+    next_cursor = encode_cursor(query, tuple(rows[-1])[-len(keys) :]) if more else None
+    items: list[Any] = list(rows) if plain else [row[0] for row in rows]
     if query.after is not None:
         return Page(items, None, None, query.limit, None, next_cursor)
     searching = query.q is not None and spec.search is not None and dialect.name == "postgresql"

@@ -89,7 +89,7 @@ async def list_clients(
             session, principal, request.query_params.multi_items()
         )
         query = list_query(request, spec, extra=("include",))
-        result = await clients_service.list_page(session, principal, query)
+        result = await clients_service.list_page(session, principal, query, plain=True)
         embedded = (
             await embeds.load(session, principal, [c.id for c in result.items], names)
             if names

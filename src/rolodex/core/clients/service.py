@@ -169,9 +169,11 @@ async def list_page(
     query: listing.ListQuery,
     *,
     spec: listing.ListSpec = repository.LIST_SPEC,
+    plain: bool = False,
 ) -> listing.Page[Client]:
-    """A page of clients matching the query (parsed against `spec`, the one used here)."""
-    return await repository.list_page(session, principal, query, spec=spec)
+    """A page of clients matching the query (parsed against `spec`, the one used here);
+    `plain`: rows with Client's attribute names instead of instances, for reading only."""
+    return await repository.list_page(session, principal, query, spec=spec, plain=plain)
 
 
 async def list_all(
