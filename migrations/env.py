@@ -22,9 +22,16 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
+# A migration may rewrite a large table (0012 backfills every client): the server's 15 s
+# statement timeout is for requests, not for this. Locks still time out after a minute.
+MIGRATION_TIMEOUT_MS = 6 * 3600 * 1000
+MIGRATION_LOCK_TIMEOUT = "60s"
+
+
 def _settings() -> Settings:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    return Settings(database_url=url) if url else Settings()
+    settings = Settings(database_url=url) if url else Settings()
+    return settings.model_copy(update={"statement_timeout_ms": MIGRATION_TIMEOUT_MS})
 
 
 def _include_object(
@@ -72,6 +79,8 @@ async def _run_async() -> None:
     if engine.dialect.name == "sqlite":
         _foreign_keys_off(engine)
     async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
         await conn.run_sync(_run)
         await conn.commit()
     await engine.dispose()
