@@ -99,10 +99,12 @@ _COLUMNS: dict[Any, list[tuple[str, str, bool]]] = {}
 
 
 def _columns(model: Any) -> list[tuple[str, str, bool]]:
-    """(column name, attribute name, is JSON) of every column of the model, cached."""
+    """(column name, attribute name, is JSON) of every column of the model, cached; deferred
+    columns (kept by the database itself) are left to their server default."""
     if model not in _COLUMNS:
         _COLUMNS[model] = [
             (prop.columns[0].name, prop.key, isinstance(prop.columns[0].type, JSON))
             for prop in sa_inspect(model).column_attrs
+            if not prop.deferred
         ]
     return _COLUMNS[model]

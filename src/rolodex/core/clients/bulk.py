@@ -182,7 +182,8 @@ def _row(client: Client) -> dict[str, Any]:
     return row
 
 
-_ATTRIBUTES = tuple(prop.key for prop in sa_inspect(Client).column_attrs)
+# Deferred columns (contact_search_text, kept by PostgreSQL triggers) take the server default.
+_ATTRIBUTES = tuple(prop.key for prop in sa_inspect(Client).column_attrs if not prop.deferred)
 
 
 async def _write(session: AsyncSession, principal: Principal, clients: Sequence[Client]) -> None:

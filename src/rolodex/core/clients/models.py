@@ -80,6 +80,12 @@ class Client(Base):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_clients_contact_search_text_trgm",
+            "contact_search_text",
+            postgresql_using="gin",
+            postgresql_ops={"contact_search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -138,6 +144,12 @@ class Client(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     structure_id: Mapped[str | None] = mapped_column(String(36))
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # PostgreSQL: the linked contact persons' search texts, joined by U+0001, kept by triggers
+    # (migration 0012) so that `q` is one indexed condition on clients. Never loaded by the ORM
+    # (deferred) nor written by it; SQLite leaves it empty and searches contacts with EXISTS.
+    contact_search_text: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -96,7 +96,11 @@ async def get_embedded_row(session: AsyncSession, principal: Principal, client_i
 
 @cache
 def _client_columns() -> tuple[Any, ...]:
-    return tuple(attr.columns[0].label(attr.key) for attr in inspect(Client).column_attrs)
+    return tuple(
+        attr.columns[0].label(attr.key)
+        for attr in inspect(Client).column_attrs
+        if not attr.deferred
+    )
 
 
 @cache
@@ -340,8 +344,17 @@ def _search(q: str) -> Any:
     return or_(Client.search_text.contains(needle, autoescape=True), linked)
 
 
+# Joins the contact persons' texts in clients.contact_search_text (PostgreSQL triggers).
+_SEPARATOR = "\x01"
+
+
 def _search_in(organization_id: UUID) -> Callable[[str], Any]:
     """PostgreSQL: `_search` for one tenant, in a form the trigram indexes can serve.
+
+    Normally `search_text` and `contact_search_text` (the linked contact persons' texts, kept
+    by triggers): a BitmapOr of their trigram indexes, or a walk of the sort index. A `q`
+    holding the separator U+0001 could match across two contacts' texts there, so it takes the
+    older form below.
 
     `_search`'s correlated EXISTS cannot be part of a bitmap scan of clients, so a rare `q`
     walked the whole organization (a second at a million clients). Here the contact side is
@@ -352,6 +365,12 @@ def _search_in(organization_id: UUID) -> Callable[[str], Any]:
 
     def search(q: str) -> Any:
         needle = q.lower()
+        if _SEPARATOR not in needle:
+            # The contacts' texts on the client itself (migration 0012): two trigram indexes.
+            return or_(
+                Client.search_text.contains(needle, autoescape=True),
+                Client.contact_search_text.contains(needle, autoescape=True),
+            )
         linked = (
             select(ContactLink.client_id)
             .join(ContactPerson, ContactPerson.id == ContactLink.contact_person_id)
