@@ -231,6 +231,32 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 @asynccontextmanager
+async def custom_plans(session: AsyncSession) -> AsyncIterator[None]:
+    """PostgreSQL: inside the block, every statement is planned for its own values.
+
+    asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan for
+    one. For a search that plan cannot know how common the fragment nor how large the tenant
+    is: at a million clients it ANDed the trigram match with the whole organization's index,
+    100 ms where a plan for the fragment takes 5. Two round trips (SET and RESET) buy the
+    right plan. A failed transaction rolls the SET back by itself."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    conn = await session.connection()
+    await conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan")
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        try:
+            await conn.exec_driver_sql("RESET plan_cache_mode")
+        except Exception:
+            if not failed:
+                raise
+
+
+@asynccontextmanager
 async def session_scope(
     factory: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:

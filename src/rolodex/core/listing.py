@@ -15,6 +15,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from rolodex.core import counts
+from rolodex.core.db import custom_plans
 from rolodex.core.errors import Invalid
 
 T = TypeVar("T")
@@ -663,12 +665,15 @@ def _tags_any(
     return exists(select(1).select_from(items).where(items.c.value.in_(tags)))
 
 
-def _order_by(keys: Sequence[_Key]) -> list[ColumnElement[Any]]:
-    # NULLs sort as the largest value, PostgreSQL's default, said out loud so SQLite agrees.
-    return [
-        key.expr.desc().nulls_first() if key.descending else key.expr.asc().nulls_last()
-        for key in keys
-    ]
+def _order_by(keys: Sequence[_Key], *, indexed: bool = True) -> list[ColumnElement[Any]]:
+    """ORDER BY terms. NULLs sort as the largest value, PostgreSQL's default, said out loud so
+    SQLite agrees. `indexed=False` sorts by `coalesce(x, x)`, the same order, which no index
+    provides: the planner then finds the rows by the filters' indexes and sorts them."""
+    terms: list[ColumnElement[Any]] = []
+    for key in keys:
+        expr = key.expr if indexed else func.coalesce(key.expr, key.expr)
+        terms.append(expr.desc().nulls_first() if key.descending else expr.asc().nulls_last())
+    return terms
 
 
 def _after(keys: Sequence[_Key], values: Sequence[Any]) -> ColumnElement[bool]:
@@ -718,20 +723,37 @@ async def fetch_page(
     filtered = filter_statement(stmt, spec, query, dialect)
     keys = _keys(spec, query.sort)
     labels = [key.expr.label(f"_sort_{index}") for index, key in enumerate(keys)]
-    ordered = filtered.order_by(None).order_by(*_order_by(keys)).add_columns(*labels)
-    if query.after is not None:
-        ordered = ordered.where(_after(keys, query.after))
-    else:
-        ordered = ordered.offset(_offset(query))
-    rows = (await session.execute(ordered.limit(query.limit + 1))).all()
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    searching = query.q is not None and spec.search is not None and dialect.name == "postgresql"
+    # A search's page: its matches are counted first (at most SEARCH_EXACT_UP_TO + 1). A few
+    # are read from the trigram indexes and sorted; many are found by walking the sort's index.
+    few = None
+    async with custom_plans(session) if searching else nullcontext():
+        if searching and query.after is None:
+            few = await _few_matches(session, filtered)
+        order = _order_by(keys, indexed=few is None)
+        ordered = filtered.order_by(None).order_by(*order).add_columns(*labels)
+        if query.after is not None:
+            ordered = ordered.where(_after(keys, query.after))
+        else:
+            ordered = ordered.offset(_offset(query))
+        rows = (await session.execute(ordered.limit(query.limit + 1))).all()
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        offset = _offset(query)
+        if query.after is not None:
+            total = None
+        elif not more and (rows or offset == 0):  # the last page: the total is known
+            total = offset + len(rows)
+        elif few is not None:
+            total = max(few, _seen(offset, len(rows), more))
+        elif searching:
+            total = max(_seen(offset, len(rows), more), await _many_matches(session, filtered))
+        else:
+            total = await _total(session, filtered, offset, len(rows), more)
     next_cursor = encode_cursor(query, tuple(rows[-1])[-len(keys) :]) if more else None
     items: list[Any] = list(rows) if plain else [row[0] for row in rows]
-    if query.after is not None:
+    if total is None:
         return Page(items, None, None, query.limit, None, next_cursor)
-    searching = query.q is not None and spec.search is not None and dialect.name == "postgresql"
-    total = await _total(session, filtered, _offset(query), len(rows), more, searching=searching)
     page_count = math.ceil(total / query.limit)
     return Page(items, total, query.page, query.limit, page_count, next_cursor)
 
@@ -742,23 +764,15 @@ def _offset(query: ListQuery) -> int:
     return ((query.page or 1) - 1) * query.limit
 
 
+def _seen(offset: int, fetched: int, more: bool) -> int:
+    """How many rows a page proves exist (a page past the end proves nothing)."""
+    return offset + fetched + (1 if more else 0) if fetched else 0
+
+
 async def _total(
-    session: AsyncSession,
-    filtered: Select[Any],
-    offset: int,
-    fetched: int,
-    more: bool,
-    *,
-    searching: bool = False,
+    session: AsyncSession, filtered: Select[Any], offset: int, fetched: int, more: bool
 ) -> int:
-    """The number of matching rows; known without counting when this page is the last one.
-    Large totals are remembered briefly, and a large search's is an estimate (core/counts.py)."""
-    if not more and (fetched or offset == 0):
-        return offset + fetched
-    # What the page proves exists (a page past the end proves nothing).
-    seen = offset + fetched + (1 if more else 0) if fetched else 0
-    if searching:
-        return max(seen, await _search_total(session, filtered))
+    """The number of matching rows; a large total is remembered briefly (core/counts.py)."""
     if getattr(filtered, "_distinct", False) or getattr(filtered, "_group_by_clauses", ()):
         counted = select(func.count()).select_from(filtered.order_by(None).subquery())
     else:
@@ -772,21 +786,27 @@ async def _total(
 
     total = await counts.COUNTS.total(_count_key(counted), count)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.
-    return max(total, seen)
+    return max(total, _seen(offset, fetched, more))
 
 
-async def _search_total(session: AsyncSession, filtered: Select[Any]) -> int:
-    """Exact up to SEARCH_EXACT_UP_TO matches; past that the planner's estimate, at least one
-    more than that (core/counts.py)."""
-    ids: Select[Any] = filtered.with_only_columns(
-        literal_column("1"), maintain_column_froms=True
-    ).order_by(None)
+def _matching(filtered: Select[Any]) -> Select[Any]:
+    return filtered.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(
+        None
+    )
+
+
+async def _few_matches(session: AsyncSession, filtered: Select[Any]) -> int | None:
+    """A search's number of matches when it is at most SEARCH_EXACT_UP_TO, else None."""
     cap = counts.SEARCH_EXACT_UP_TO
-    capped = select(func.count()).select_from(ids.limit(cap + 1).subquery())
+    capped = select(func.count()).select_from(_matching(filtered).limit(cap + 1).subquery())
     counted = int((await session.execute(capped)).scalar_one())
-    if counted <= cap:
-        return counted
-    return max(counted, await counts.estimated_rows(session, ids))
+    return counted if counted <= cap else None
+
+
+async def _many_matches(session: AsyncSession, filtered: Select[Any]) -> int:
+    """A search's total past SEARCH_EXACT_UP_TO: the planner's estimate, at least one more."""
+    estimate = await counts.estimated_rows(session, _matching(filtered))
+    return max(counts.SEARCH_EXACT_UP_TO + 1, estimate)
 
 
 def _count_key(counted: Select[Any]) -> Hashable | None:
