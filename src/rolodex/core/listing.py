@@ -736,7 +736,9 @@ async def fetch_page(
             ordered = ordered.where(_after(keys, query.after))
         else:
             ordered = ordered.offset(_offset(query))
-        rows = (await session.execute(ordered.limit(query.limit + 1))).all()
+        # Plain rows skip the ORM's result handling: the Core connection runs the statement.
+        run = (await session.connection()).execute if plain else session.execute
+        rows = (await run(ordered.limit(query.limit + 1))).all()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         offset = _offset(query)

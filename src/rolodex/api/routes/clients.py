@@ -95,7 +95,10 @@ async def list_clients(
             if names
             else {}
         )
-        data = [clients_service.with_embedded(c, embedded.get(c.id, {})) for c in result.items]
+        data = [
+            clients_service.with_embedded(clients_service.plain(row), embedded.get(row.id, {}))
+            for row in result.items
+        ]
         meta = {
             "total": result.total,
             "page": result.page,
