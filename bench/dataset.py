@@ -643,6 +643,13 @@ async def load_all(dsn: str, size: int, log: Log, *, seed: int = 1) -> Dataset:
                 counts["clients"] += clients
                 for name, loader in EXTRA_LOADERS.items():
                     counts[name] += await loader(conn, dsn, org_id, pools, log, seed=seed + index)
+                # The triggers that keep clients.contact_search_text are off in replica mode:
+                # fill it as they would (migration 0012's function).
+                await conn.execute(
+                    "SELECT rolodex_refresh_contact_search("
+                    "ARRAY(SELECT id FROM clients WHERE organization_id = $1))",
+                    org_id,
+                )
                 log(f"  organization {index + 1}: {clients} clients")
             log(f"  rows copied in {time.perf_counter() - started:.1f} s; rebuilding indexes")
         await conn.execute("SET session_replication_role = DEFAULT")
