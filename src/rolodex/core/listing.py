@@ -727,21 +727,28 @@ async def fetch_page(
     # A search's page: its matches are counted first (at most SEARCH_EXACT_UP_TO + 1). A few
     # are read from the trigram indexes and sorted; many are found by walking the sort's index.
     few = None
+    found = None
+    offset = _offset(query)
     async with custom_plans(session) if searching else nullcontext():
-        if searching and query.after is None:
+        if searching and query.after is None and plain:
+            found = await _few_in_one(session, filtered, keys, labels, offset, query.limit)
+            few = None if found is None else found[1]
+        elif searching and query.after is None:
             few = await _few_matches(session, filtered)
-        order = _order_by(keys, indexed=few is None)
-        ordered = filtered.order_by(None).order_by(*order).add_columns(*labels)
-        if query.after is not None:
-            ordered = ordered.where(_after(keys, query.after))
+        if found is not None:
+            rows = found[0]
         else:
-            ordered = ordered.offset(_offset(query))
-        # Plain rows skip the ORM's result handling: the Core connection runs the statement.
-        run = (await session.connection()).execute if plain else session.execute
-        rows = (await run(ordered.limit(query.limit + 1))).all()
+            order = _order_by(keys, indexed=few is None)
+            ordered = filtered.order_by(None).order_by(*order).add_columns(*labels)
+            if query.after is not None:
+                ordered = ordered.where(_after(keys, query.after))
+            else:
+                ordered = ordered.offset(offset)
+            # Plain rows skip the ORM's result handling: the Core connection runs it.
+            run = (await session.connection()).execute if plain else session.execute
+            rows = list((await run(ordered.limit(query.limit + 1))).all())
         more = len(rows) > query.limit
         rows = rows[: query.limit]
-        offset = _offset(query)
         if query.after is not None:
             total = None
         elif not more and (rows or offset == 0):  # the last page: the total is known
@@ -803,6 +810,35 @@ async def _few_matches(session: AsyncSession, filtered: Select[Any]) -> int | No
     capped = select(func.count()).select_from(_matching(filtered).limit(cap + 1).subquery())
     counted = int((await session.execute(capped)).scalar_one())
     return counted if counted <= cap else None
+
+
+async def _few_in_one(
+    session: AsyncSession,
+    filtered: Select[Any],
+    keys: Sequence[_Key],
+    labels: Sequence[ColumnElement[Any]],
+    offset: int,
+    limit: int,
+) -> tuple[list[Any], int] | None:
+    """A plain search's page and its number of matches in one statement, when there are at
+    most SEARCH_EXACT_UP_TO: the matches are read once (trigram indexes, then the heap) into a
+    materialized CTE, counted and sorted there. None when there are more."""
+    cap = counts.SEARCH_EXACT_UP_TO
+    found = filtered.order_by(None).add_columns(*labels).limit(cap + 1)
+    matches = found.cte("matches").prefix_with("MATERIALIZED")
+    counted = select(func.count()).select_from(matches).scalar_subquery().label("_matches")
+    order = []
+    for index, key in enumerate(keys):
+        column = matches.c[f"_sort_{index}"]
+        order.append(column.desc().nulls_first() if key.descending else column.asc().nulls_last())
+    # The count comes first: a page's cursor is made of its last columns.
+    stmt = select(counted, *matches.c).order_by(*order).offset(offset).limit(limit + 1)
+    rows = list((await (await session.connection()).execute(stmt)).all())
+    if not rows:
+        total = 0 if offset == 0 else await _few_matches(session, filtered)
+        return None if total is None else ([], total)
+    total = int(rows[0][0])
+    return None if total > cap else (rows, total)
 
 
 async def _many_matches(session: AsyncSession, filtered: Select[Any]) -> int:
