@@ -146,12 +146,12 @@ class Client(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # PostgreSQL: the linked contact persons' search texts, joined by U+0001, kept by triggers
     # (migration 0012) so that `q` is one indexed condition on clients. Never loaded by the ORM
-    # (deferred) nor written by it; SQLite leaves it empty and searches contacts with EXISTS.
-    contact_search_text: Mapped[str] = mapped_column(
-        Text, default="", server_default="", deferred=True
-    )
+    # (deferred) nor written by it: an INSERT leaves it to the server default, and with
+    # eager_defaults off no RETURNING asks for it. SQLite leaves it empty and searches contacts
+    # with EXISTS.
+    contact_search_text: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": False}
