@@ -91,8 +91,10 @@ async def test_nested_writes_and_purge(
     await _no_drift(engine)
     assert await _found(api, "lindqvist") == ["Gamma"]
     assert await _found(api, "ole@brun") == ["Gamma"]
-    # No match across two contacts' texts.
+    # No match across two contacts' texts, not even with the separator itself in `q`.
     assert await _found(api, "lindqvist ole") == []
+    assert await _found(api, "lindqvist\x01ole") == []
+    assert await _found(api, "\x01") == []
 
     second = await make_client(api, name="Delta")
     ole = next(c for c in gamma["contactPersons"] if c["lastName"] == "Brun")
