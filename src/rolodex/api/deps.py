@@ -27,21 +27,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for routes that only read. On PostgreSQL it opens no transaction (no BEGIN
-    and COMMIT round trips): each statement sees the data committed when it starts, so a read
-    that takes one statement is as consistent as before. On SQLite it is `get_session`'s."""
-    async with request.app.state.read_sessions() as session:
-        yield session  # nothing to commit: closing the session ends it
-
-
-ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-
-
 def read_session(request: Request) -> AsyncSession:
-    """`get_read_session`'s session, for a route to open itself (`async with`): the hottest
-    reads skip FastAPI's handling of a yield dependency (an exit stack and a cancel scope per
-    request, about 7% of a GET's time)."""
+    """A session for routes that only read, for the route to open itself (`async with`). On
+    PostgreSQL it opens no transaction (no BEGIN and COMMIT round trips): each statement sees
+    the data committed when it starts, so a read that takes one statement is as consistent as
+    before. On SQLite it is `get_session`'s. Not a yield dependency: FastAPI's handling of one
+    (an exit stack and a cancel scope per request) was about 7% of a GET."""
     session: AsyncSession = request.app.state.read_sessions()
     return session
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, Uuid, event, inspect
+from sqlalchemy import JSON, DateTime, Index, MetaData, Numeric, Uuid, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -115,6 +115,14 @@ def _uuid(value: str | None) -> UUID | None:
 
 def _timestamp(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """PostgreSQL: a GIN trigram index on a text column (serves `LIKE '%...%'`); nothing on
+    SQLite."""
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

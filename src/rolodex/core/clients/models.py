@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rolodex.core.clock import now
-from rolodex.core.db import Base, JSONType, UTCDateTime
+from rolodex.core.db import Base, JSONType, UTCDateTime, trigram_index
 from rolodex.core.ids import new_id
 
 NOT_DELETED = text("deleted_at IS NULL")
@@ -74,18 +74,8 @@ class Client(Base):
             postgresql_where=NOT_DELETED,
         ),
         Index("ix_clients_tags_gin", "tags", postgresql_using="gin").ddl_if(dialect="postgresql"),
-        Index(
-            "ix_clients_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
-        Index(
-            "ix_clients_contact_search_text_trgm",
-            "contact_search_text",
-            postgresql_using="gin",
-            postgresql_ops={"contact_search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_clients_search_text_trgm", "search_text"),
+        trigram_index("ix_clients_contact_search_text_trgm", "contact_search_text"),
     )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

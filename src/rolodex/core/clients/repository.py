@@ -77,10 +77,12 @@ async def get_embedded(
 
 
 @cache
-def _embedded_statement(for_update: bool) -> Select[Any]:
+def _embedded_statement(for_update: bool, plain: bool = False) -> Select[Any]:
     # Built once, with the tenant as a bind parameter: building it costs more than running it.
+    # `plain`: the client's columns instead of the entity.
+    head = _client_columns() if plain else (Client,)
     stmt = (
-        select(Client, *embedded_columns(("contactPersons", "addresses")))
+        select(*head, *embedded_columns(("contactPersons", "addresses")))
         .where(Client.organization_id == TENANT)
         .where(Client.id == bindparam("client_id"))
     )
@@ -91,7 +93,7 @@ async def get_embedded_row(session: AsyncSession, principal: Principal, client_i
     """`get_embedded` for reading only: the client's columns as a plain row (attribute names as
     on `Client`), without the ORM's identity map and instance state; or None."""
     params = {"tenant_id": principal.organization_id, "client_id": client_id}
-    return (await session.execute(_embedded_row_statement(), params)).first()
+    return (await session.execute(_embedded_statement(False, plain=True), params)).first()
 
 
 @cache
@@ -100,15 +102,6 @@ def _client_columns() -> tuple[Any, ...]:
         attr.columns[0].label(attr.key)
         for attr in inspect(Client).column_attrs
         if not attr.deferred
-    )
-
-
-@cache
-def _embedded_row_statement() -> Select[Any]:
-    return (
-        select(*_client_columns(), *embedded_columns(("contactPersons", "addresses")))
-        .where(Client.organization_id == TENANT)
-        .where(Client.id == bindparam("client_id"))
     )
 
 
@@ -167,20 +160,9 @@ async def by_external_ref(
     for_update: bool = False,
 ) -> Client | None:
     """The live client holding `external_id` in `system` (externalIds)."""
-    stmt = (
-        scoped(principal)
-        .join(
-            ExternalId,
-            (ExternalId.subject_id == Client.id)
-            & (ExternalId.organization_id == principal.organization_id)
-            & (ExternalId.subject_kind == SUBJECT_KIND),
-        )
-        .where(
-            ExternalId.system == system,
-            ExternalId.external_id == external_id,
-            Client.deleted_at.is_(None),
-        )
-    )
+    stmt = external_ids_repository.holding(
+        scoped(principal), principal, SUBJECT_KIND, Client.id, system, external_id
+    ).where(Client.deleted_at.is_(None))
     if for_update:
         stmt = stmt.with_for_update(of=Client)
     return (await session.scalars(stmt)).first()

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rolodex.core.clock import now
-from rolodex.core.db import Base, JSONType, UTCDateTime
+from rolodex.core.db import Base, JSONType, UTCDateTime, trigram_index
 from rolodex.core.ids import new_id
 
 HAS_EXTERNAL_ID = text("external_id IS NOT NULL")
@@ -34,12 +34,7 @@ class ContactPerson(Base):
             sqlite_where=HAS_EXTERNAL_ID,
             postgresql_where=HAS_EXTERNAL_ID,
         ),
-        Index(
-            "ix_contact_persons_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_contact_persons_search_text_trgm", "search_text"),
     )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -31,7 +31,6 @@ from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.enums import Gender
 from rolodex.core.errors import Conflict, FieldIssue
 from rolodex.core.external_ids import repository as external_ids_repository
-from rolodex.core.external_ids.models import ExternalId
 from rolodex.core.listing import FieldKind, Filter, ListField, ListSpec
 from rolodex.core.principal import Principal
 
@@ -161,15 +160,8 @@ async def by_external_ref(
     for_update: bool = False,
 ) -> ContactPerson | None:
     """The visible contact holding `external_id` in `system` (externalIds)."""
-    stmt = (
-        visible(principal)
-        .join(
-            ExternalId,
-            (ExternalId.subject_id == ContactPerson.id)
-            & (ExternalId.organization_id == principal.organization_id)
-            & (ExternalId.subject_kind == SUBJECT_KIND),
-        )
-        .where(ExternalId.system == system, ExternalId.external_id == external_id)
+    stmt = external_ids_repository.holding(
+        visible(principal), principal, SUBJECT_KIND, ContactPerson.id, system, external_id
     )
     if for_update:
         stmt = stmt.with_for_update(of=ContactPerson)

@@ -104,6 +104,24 @@ async def delete_refs(
         await session.execute(stmt)
 
 
+def holding(
+    stmt: Select[Any],
+    principal: Principal,
+    kind: str,
+    subject_column: Any,
+    system: str,
+    external_id: str,
+) -> Select[Any]:
+    """`stmt` narrowed to the record (in `subject_column`) that holds `external_id` in
+    `system`, joined to the tenant's external-id row."""
+    return stmt.join(
+        ExternalId,
+        (ExternalId.subject_id == subject_column)
+        & (ExternalId.organization_id == principal.organization_id)
+        & (ExternalId.subject_kind == kind),
+    ).where(ExternalId.system == system, ExternalId.external_id == external_id)
+
+
 def held_by(
     kind: str,
     subject_column: Any,
