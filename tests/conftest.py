@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex.api.app import BASE_PATH, create_app
 from rolodex.core import migrate
-from rolodex.core.db import create_engine, dispose, session_factory, session_scope
+from rolodex.core.db import create_engine, dispose, read_pool, session_factory, session_scope
 from rolodex.core.keys import service as keys_service
 from rolodex.core.models import Base
 from rolodex.core.orgs import service as orgs_service
@@ -155,17 +155,23 @@ async def truncate_all(engine: AsyncEngine) -> None:
 
 @contextmanager
 def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements `engine` runs inside the block (BEGIN and COMMIT are not among them)."""
+    """The SQL statements `engine` and its read pool run inside the block (BEGIN and COMMIT
+    are not among them)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
+    pool = read_pool(engine)
     event.listen(engine.sync_engine, "before_cursor_execute", record)
+    if pool is not None:
+        pool.listeners.append(seen.append)
     try:
         yield seen
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+        if pool is not None:
+            pool.listeners.remove(seen.append)
 
 
 @pytest.fixture

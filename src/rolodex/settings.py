@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, ge=2, le=1000)
     statement_timeout_ms: int = Field(default=15000, ge=100)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_read_pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections for the hottest reads"
+    )
     key_cache_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a process trusts a key it has seen"
+    )
+    document_cache_size: int = Field(
+        default=10_000, ge=0, le=1_000_000, description="client documents kept per process"
     )
     count_cache_seconds: float = Field(
         default=10.0, ge=0, le=300, description="how long a list total of 10,000+ rows is reused"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rolodex import logs
 from rolodex.api import errors, openapi
+from rolodex.api.fastlane import FastLane
 from rolodex.api.idempotency import IdempotencyMiddleware
 from rolodex.api.metrics import MetricsMiddleware, metrics_router
 from rolodex.api.middleware import (
@@ -25,6 +26,8 @@ from rolodex.api.middleware import (
     RequestContextMiddleware,
 )
 from rolodex.api.ratelimit import RateLimit
+from rolodex.api.routes import clients as client_routes
+from rolodex.core.clients.documents import DOCUMENTS
 from rolodex.core.counts import COUNTS
 from rolodex.core.db import create_engine, dispose, read_session_factory, session_factory
 from rolodex.core.webhooks.worker import Worker
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.read_sessions = read_session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
     COUNTS.seconds = settings.count_cache_seconds
+    DOCUMENTS.max_entries = settings.document_cache_size
     errors.install(app)
     openapi.install(app)
     app.include_router(service_router())
@@ -102,6 +106,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         app.include_router(router)
     # Innermost: it sees requests that passed the body and content-type checks.
     app.add_middleware(IdempotencyMiddleware, wait_seconds=settings.idempotency_wait_seconds)
+    app.add_middleware(
+        FastLane,
+        base_path=BASE_PATH,
+        lanes=client_routes.fast_lanes(),
+        rate_limit=app.state.rate_limit,
+        cache_seconds=settings.key_cache_seconds,
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         InputGuardMiddleware,

@@ -12,6 +12,10 @@ from rolodex.core.errors import Forbidden, Unauthorized
 from rolodex.core.keys import service as keys_service
 from rolodex.core.principal import Principal, Scope
 
+# scope["state"] key: the rate-limit headers of a request already counted (by the fast lane,
+# which then passed it on to its route), so that the route does not count it again.
+RATE_LIMIT_COUNTED = "rolodex.rate_limit_counted"
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request: committed before the response is sent."""
@@ -49,7 +53,10 @@ async def get_principal(request: Request, response: Response) -> Principal:
     """The caller, from the Bearer API key; counts the request against the key's rate limit."""
     principal = await authenticate(request.app, _bearer(request))
     request.state.principal = principal
-    response.headers.update(await request.app.state.rate_limit.hit(str(principal.key_id)))
+    counted = request.scope.get("state", {}).get(RATE_LIMIT_COUNTED)  # by api/fastlane.py
+    if counted is None:
+        counted = await request.app.state.rate_limit.hit(str(principal.key_id))
+    response.headers.update(counted)
     return principal
 
 

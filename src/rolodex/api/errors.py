@@ -102,6 +102,18 @@ def error_body(
     }
 
 
+def rendered(exc: RolodexError, rid: str) -> tuple[int, dict[str, str], bytes]:
+    """A domain error as its status, extra headers and JSON error DTO."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, core.RateLimited):
+        headers = {**exc.headers, "Retry-After": str(exc.retry_after)}
+    if isinstance(exc, core.MovedPermanently):
+        headers = {"Location": exc.location}
+    status = status_of(exc)
+    body = error_body(status, exc.message, exc.code, exc.details, rid)
+    return status, headers, orjson.dumps(body)
+
+
 def error_response(
     request: Request,
     status: int,
@@ -211,12 +223,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RolodexError)
     async def _domain(request: Request, exc: RolodexError) -> Response:
-        headers = None
-        if isinstance(exc, core.RateLimited):
-            headers = {**exc.headers, "Retry-After": str(exc.retry_after)}
-        if isinstance(exc, core.MovedPermanently):
-            headers = {"Location": exc.location}
-        return error_response(request, status_of(exc), exc.message, exc.code, exc.details, headers)
+        status, headers, body = rendered(exc, request_id(request))
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
 
     @app.exception_handler(Rendered)
     async def _rendered(request: Request, exc: Rendered) -> Response:

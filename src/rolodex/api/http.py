@@ -59,6 +59,12 @@ def json_response(
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         adapter = _adapter(model)
         body = adapter.dump_json(adapter.validate_python(content), by_alias=True)
+    return raw_json_response(body, response, status_code=status_code)
+
+
+def raw_json_response(body: bytes, response: Response, *, status_code: int = 200) -> Response:
+    """JSON already written (by orjson, or by the database: clients' documents), with the
+    headers set on the request's `response`."""
     answer = Response(body, status_code=response.status_code or status_code)
     answer.headers.raw.extend(response.headers.raw)
     answer.headers["content-type"] = "application/json"
@@ -150,6 +156,26 @@ def only_params(request: Request, allowed: Collection[str]) -> None:
         )
 
 
+def query_parameter(
+    name: str,
+    description: str,
+    schema: dict[str, Any] | None = None,
+    *,
+    example: Any = None,
+) -> dict[str, Any]:
+    """An OpenAPI query parameter, for routes that read their query string themselves."""
+    found: dict[str, Any] = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+    if example is not None:
+        found["example"] = example
+    return found
+
+
 def page_meta(page: Any) -> dict[str, Any]:
     return {
         "total": page.total,
@@ -158,3 +184,9 @@ def page_meta(page: Any) -> dict[str, Any]:
         "pageCount": page.page_count,
         "nextCursor": page.next_cursor,
     }
+
+
+def page_json(items: list[bytes], page: Any) -> bytes:
+    """A list answer, `{"data": [...], "meta": {...}}`, around items already in JSON."""
+    meta = orjson.dumps(page_meta(page))
+    return b'{"data":[' + b",".join(items) + b'],"meta":' + meta + b"}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -11,10 +12,11 @@ from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 import orjson
 from sqlalchemy import JSON, DateTime, Index, MetaData, Numeric, Uuid, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -138,6 +140,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         _sqlite_pragmas(engine)
         return engine
     engine = _pg_engine(url, settings, pool_size=settings.db_pool_size)
+    _READ_POOLS[engine.sync_engine] = ReadPool(url, settings)
     # Counters are bumped on connections of their own (see numbers.py). Taking that second
     # connection from the request's own pool deadlocks under load: every pooled connection
     # held by a request that waits for one more. A separate small pool cannot run dry that way,
@@ -146,6 +149,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url, settings, pool_size=max(2, settings.db_pool_size // 2)
     )
     return engine
+
+
+def _server_settings(settings: Settings) -> dict[str, str]:
+    """What every connection to PostgreSQL sets for its session."""
+    return {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "lock_timeout": str(settings.statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 4),
+        "application_name": "rolodex",
+        # Short OLTP queries: compiling one costs far more than it saves (a `q` count went
+        # from 250 ms to 900 ms with JIT).
+        "jit": "off",
+    }
 
 
 def _pg_engine(url: str, settings: Settings, *, pool_size: int) -> AsyncEngine:
@@ -168,15 +184,7 @@ def _pg_engine(url: str, settings: Settings, *, pool_size: int) -> AsyncEngine:
         # Statement values (emails, personal numbers) stay out of errors and their tracebacks.
         hide_parameters=True,
         connect_args={
-            "server_settings": {
-                "statement_timeout": str(settings.statement_timeout_ms),
-                "lock_timeout": str(settings.statement_timeout_ms),
-                "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 4),
-                "application_name": "rolodex",
-                # Short OLTP queries: compiling one costs far more than it saves (a `q`
-                # count went from 250 ms to 900 ms with JIT).
-                "jit": "off",
-            },
+            "server_settings": _server_settings(settings),
             "timeout": 5,
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
         },
@@ -199,11 +207,78 @@ def side_engine(engine: AsyncEngine) -> AsyncEngine:
     return _SIDE_ENGINES.get(engine.sync_engine, engine)
 
 
+class ReadPool:
+    """PostgreSQL: plain asyncpg connections for the hottest reads, fixed SQL text with
+    positional parameters (a client's JSON document by id), with nothing between the request
+    and the driver.
+
+    Going through SQLAlchemy costs a read of one client more than the database does: a Core
+    connection and its events, the statement's cache key, result processing. The pool has
+    ROLODEX_DB_READ_POOL_SIZE connections per process beside the engine's own, with the same
+    session settings; it connects on first use, so processes that never read this way (the
+    CLI, SQLite) never open one. Statements run in autocommit: each sees what was committed
+    when it started. `listeners` (tests) are called with every statement's text.
+    """
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.size = settings.db_read_pool_size
+        self.server_settings = _server_settings(settings)
+        self.command_timeout = settings.statement_timeout_ms / 1000 + 5
+        self.listeners: list[Callable[[str], None]] = []
+        self._pool: asyncpg.Pool | None = None
+        self._starting: asyncio.Lock | None = None
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        for listener in self.listeners:
+            listener(sql)
+        pool = self._pool or await self._start()
+        async with pool.acquire() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        for listener in self.listeners:
+            listener(sql)
+        pool = self._pool or await self._start()
+        async with pool.acquire() as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def _start(self) -> asyncpg.Pool:
+        self._starting = self._starting or asyncio.Lock()
+        async with self._starting:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self.dsn,
+                    min_size=0,
+                    max_size=self.size,
+                    server_settings=self.server_settings,
+                    command_timeout=self.command_timeout,
+                    timeout=5,
+                )
+        return self._pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+_READ_POOLS: weakref.WeakKeyDictionary[Any, ReadPool] = weakref.WeakKeyDictionary()
+
+
+def read_pool(engine: AsyncEngine) -> ReadPool | None:
+    """The read pool beside `engine` (PostgreSQL), or None (SQLite)."""
+    return _READ_POOLS.get(engine.sync_engine)
+
+
 async def dispose(engine: AsyncEngine) -> None:
-    """Close `engine`'s connections and those of its side engine."""
+    """Close `engine`'s connections and those of its side engine and read pool."""
     side = _SIDE_ENGINES.pop(engine.sync_engine, None)
     if side is not None:
         await side.dispose()
+    reads = _READ_POOLS.pop(engine.sync_engine, None)
+    if reads is not None:
+        await reads.close()
     await engine.dispose()
 
 

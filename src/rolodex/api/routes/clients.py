@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.api.deps import DbSession, ReadScope, WriteScope, read_session
 from rolodex.api.errors import error_docs
+from rolodex.api.fastlane import Lane
 from rolodex.api.http import (
     bool_param,
     if_match,
@@ -17,14 +19,18 @@ from rolodex.api.http import (
     json_response,
     list_query,
     only_params,
+    page_json,
     page_meta,
+    query_parameter,
+    raw_json_response,
     set_etag,
     timestamp_param,
 )
-from rolodex.core.clients import embeds
+from rolodex.core.clients import documents, embeds
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import EXAMPLE, ClientCreate, ClientList, ClientRead, ClientUpdate
+from rolodex.core.db import read_pool
 from rolodex.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from rolodex.core.events import repository as events_repository
 from rolodex.core.events import service as events_service
@@ -65,30 +71,57 @@ async def create_client(
     )
 
 
-@router.get("", response_model=ClientList, responses=error_docs())
-async def list_clients(
-    request: Request,
-    principal: ReadScope,
-    response: Response,
-    page: Annotated[int | None, Query(description="page number, from 1", ge=1)] = None,
-    limit: Annotated[int | None, Query(description="1..200, default 20", ge=1, le=200)] = None,
-    cursor: Annotated[str | None, Query(description="meta.nextCursor of the previous page")] = None,
-    sort: Annotated[
-        str | None, Query(description="fields, `-` for descending", examples=["-createdAt,name"])
-    ] = None,
-    order: Annotated[str | None, Query(pattern="^(asc|desc)$")] = None,
-    q: Annotated[str | None, Query(description="search", max_length=200)] = None,
-    status: Annotated[str | None, Query(description="e.g. ACTIVE,PROSPECT")] = None,
-    include: Annotated[str | None, Query(description="contactPersons,addresses")] = None,
-    includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
-) -> Any:
+# The list's parameters, for OpenAPI: the route reads them from the request itself
+# (listing.parse_list_query validates them), so that api/fastlane.py can answer it the same way.
+LIST_PARAMETERS = [
+    query_parameter("page", "page number, from 1", {"type": "integer", "minimum": 1}),
+    query_parameter(
+        "limit", "1..200, default 20", {"type": "integer", "minimum": 1, "maximum": 200}
+    ),
+    query_parameter("cursor", "meta.nextCursor of the previous page"),
+    query_parameter("sort", "fields, `-` for descending", example="-createdAt,name"),
+    query_parameter("order", "asc or desc, with a single sort field", {"enum": ["asc", "desc"]}),
+    query_parameter("q", "search", {"type": "string", "maxLength": 200}),
+    query_parameter("status", "e.g. ACTIVE,PROSPECT"),
+    query_parameter("include", "contactPersons,addresses"),
+    query_parameter("includeDeleted", "soft-deleted clients too", {"type": "boolean"}),
+]
+ONE_PARAMETERS = [
+    query_parameter("includeDeleted", "a soft-deleted client too", {"type": "boolean"}),
+    query_parameter(
+        "asOf",
+        "a past moment (ISO 8601): the client as it was then, from its history "
+        "(contactPersons and addresses are not included)",
+        example="2024-05-01T12:00:00.000Z",
+    ),
+]
+
+
+@router.get(
+    "",
+    response_model=ClientList,
+    responses=error_docs(),
+    openapi_extra={"parameters": LIST_PARAMETERS},
+)
+async def list_clients(request: Request, principal: ReadScope, response: Response) -> Any:
     """List clients: filters, sort, page or cursor (see the list conventions)."""
+    return await answer_list(request, principal, response)
+
+
+async def answer_list(request: Request, principal: Principal, response: Response) -> Response:
+    """`list_clients`' answer (also api/fastlane.py's)."""
     async with read_session(request) as session:
-        names = include_option(request, embeds.EMBEDDABLE)
+        names = include_option(request, documents.EMBEDDABLE)
         spec = await clients_service.list_spec(
             session, principal, request.query_params.multi_items()
         )
         query = list_query(request, spec, extra=("include",))
+        pool = read_pool(request.app.state.engine)
+        if pool is not None:  # PostgreSQL: the JSON the database writes
+            found = await clients_service.list_documents(
+                session, pool, principal, query, spec=spec, include=names
+            )
+            return raw_json_response(page_json(found.items, found), response)
         result = await clients_service.list_page(session, principal, query, plain=True)
         embedded = (
             await embeds.load(session, principal, [c.id for c in result.items], names)
@@ -99,14 +132,7 @@ async def list_clients(
             clients_service.with_embedded(clients_service.plain(row), embedded.get(row.id, {}))
             for row in result.items
         ]
-        meta = {
-            "total": result.total,
-            "page": result.page,
-            "limit": result.limit,
-            "pageCount": result.page_count,
-            "nextCursor": result.next_cursor,
-        }
-        return json_response({"data": data, "meta": meta}, ClientList, response)
+        return json_response({"data": data, "meta": page_meta(result)}, ClientList, response)
 
 
 @router.get(
@@ -153,27 +179,30 @@ async def upsert_client_by_external_id(
     "/{client_id}",
     response_model=ClientRead,
     responses={200: {"headers": ETAG_HEADER}, **error_docs(NotFound)},
+    openapi_extra={"parameters": ONE_PARAMETERS},
 )
 async def get_client(
-    client_id: ClientId,
-    request: Request,
-    principal: ReadScope,
-    response: Response,
-    includeDeleted: Annotated[bool | None, Query()] = None,  # noqa: N803
-    asOf: Annotated[  # noqa: N803
-        str | None,
-        Query(
-            description="a past moment (ISO 8601): the client as it was then, from its history "
-            "(contactPersons and addresses are not included)",
-            examples=["2024-05-01T12:00:00.000Z"],
-        ),
-    ] = None,
+    client_id: ClientId, request: Request, principal: ReadScope, response: Response
 ) -> Any:
     """One client, with its contact persons (main first) and addresses; or as it was at asOf."""
+    return await answer_one(request, principal, response, client_id)
+
+
+async def answer_one(
+    request: Request, principal: Principal, response: Response, client_id: UUID
+) -> Response:
+    """`get_client`'s answer (also api/fastlane.py's)."""
+    only_params(request, ("includeDeleted", "asOf"))
+    include_deleted = bool_param(request, "includeDeleted")
+    moment = timestamp_param(request, "asOf")
+    pool = read_pool(request.app.state.engine)
+    if pool is not None and moment is None:  # PostgreSQL: the JSON the database writes
+        found = await clients_service.get_document(
+            pool, principal, client_id, include_deleted=include_deleted
+        )
+        set_etag(response, found.version)
+        return raw_json_response(found.body, response)
     async with read_session(request) as session:
-        only_params(request, ("includeDeleted", "asOf"))
-        include_deleted = bool_param(request, "includeDeleted")
-        moment = timestamp_param(request, "asOf")
         if moment is not None:
             past = await clients_service.get_as_of(
                 session, principal, client_id, moment, include_deleted=include_deleted
@@ -254,3 +283,24 @@ async def restore_client(client_id: ClientId, principal: WriteScope, session: Db
     """Undo a soft delete (a live client is answered unchanged)."""
     client = await clients_service.restore(session, principal, client_id)
     return await _one(session, principal, client)
+
+
+def route_of(endpoint: Any) -> APIRoute:
+    """This router's route for `endpoint` (what the router puts in scope["route"])."""
+    return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is endpoint)
+
+
+def fast_lanes() -> list[Lane]:
+    """The routes api/fastlane.py answers beside FastAPI, and how."""
+
+    async def one(
+        request: Request, principal: Principal, response: Response, params: dict[str, str]
+    ) -> Response:
+        return await answer_one(request, principal, response, UUID(params["client_id"]))
+
+    async def page(
+        request: Request, principal: Principal, response: Response, params: dict[str, str]
+    ) -> Response:
+        return await answer_list(request, principal, response)
+
+    return [Lane(route_of(get_client), one), Lane(route_of(list_clients), page)]

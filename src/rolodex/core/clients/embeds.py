@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rolodex.core.addresses import repository as addresses_repository
 from rolodex.core.addresses import service as addresses_service
 from rolodex.core.addresses.models import Address
+from rolodex.core.clients import documents
 from rolodex.core.clients import repository as clients_repository
 from rolodex.core.contacts import repository as contacts_repository
 from rolodex.core.contacts import service as contacts_service
@@ -20,7 +21,7 @@ from rolodex.core.contacts.models import ContactPerson
 from rolodex.core.db import from_json_row, loads
 from rolodex.core.principal import Principal
 
-EMBEDDABLE = ("contactPersons", "addresses")
+EMBEDDABLE = documents.EMBEDDABLE
 Embedded = dict[UUID, dict[str, list[dict[str, Any]]]]
 
 

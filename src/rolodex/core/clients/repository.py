@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Integer,
     Select,
     Uuid,
     and_,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     exists,
     func,
     inspect,
+    literal_column,
     or_,
     select,
     text,
@@ -31,10 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rolodex.core import listing
 from rolodex.core.addresses import repository as addresses_repository
+from rolodex.core.clients import documents
 from rolodex.core.clients.models import Client
 from rolodex.core.contacts import repository as contacts_repository
 from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.custom_fields import expressions
+from rolodex.core.db import ReadPool
 from rolodex.core.enums import (
     ClientKind,
     ClientStatus,
@@ -77,23 +81,14 @@ async def get_embedded(
 
 
 @cache
-def _embedded_statement(for_update: bool, plain: bool = False) -> Select[Any]:
+def _embedded_statement(for_update: bool) -> Select[Any]:
     # Built once, with the tenant as a bind parameter: building it costs more than running it.
-    # `plain`: the client's columns instead of the entity.
-    head = _client_columns() if plain else (Client,)
     stmt = (
-        select(*head, *embedded_columns(("contactPersons", "addresses")))
+        select(Client, *embedded_columns(("contactPersons", "addresses")))
         .where(Client.organization_id == TENANT)
         .where(Client.id == bindparam("client_id"))
     )
     return stmt.with_for_update(of=Client) if for_update else stmt
-
-
-async def get_embedded_row(session: AsyncSession, principal: Principal, client_id: UUID) -> Any:
-    """`get_embedded` for reading only: the client's columns as a plain row (attribute names as
-    on `Client`), without the ORM's identity map and instance state; or None."""
-    params = {"tenant_id": principal.organization_id, "client_id": client_id}
-    return (await session.execute(_embedded_statement(False, plain=True), params)).first()
 
 
 @cache
@@ -515,6 +510,31 @@ async def list_page(
         )
         return await listing.fetch_page(session, stmt, spec, query, plain=True)
     return await listing.fetch_page(session, scoped(principal), spec, query)
+
+
+# A page of documents is found as its rows' ids and versions (`xmin`, the row version
+# PostgreSQL keeps with every row; see documents.DocumentCache).
+_PAGE: tuple[Any, ...] = (Client.id, literal_column("clients.xmin", Integer).label("xmin"))
+
+
+async def list_documents(
+    session: AsyncSession,
+    pool: ReadPool,
+    principal: Principal,
+    query: listing.ListQuery,
+    *,
+    spec: ListSpec = LIST_SPEC,
+    include: Collection[str] = (),
+) -> listing.Page[bytes]:
+    """PostgreSQL: a page of clients as the JSON documents the database writes
+    (documents.py), embedding the lists named in `include`. The page is found by its rows' ids
+    and versions alone; their documents come from the document cache or the read pool."""
+    if query.q is not None and spec.search is _search:
+        spec = replace(spec, search=_search_in(principal.organization_id))
+    stmt: Select[Any] = select(*_PAGE).where(Client.organization_id == principal.organization_id)
+    page = await listing.fetch_page(session, stmt, spec, query, plain=True)
+    rows = [(row.id, row.xmin) for row in page.items]
+    return replace(page, items=await documents.many(pool, principal, rows, include))
 
 
 async def count_with_type(session: AsyncSession, principal: Principal, type_id: UUID) -> int:

@@ -93,6 +93,14 @@ async def authenticate_cached(
     return principal
 
 
+def cached(secret: str) -> Principal | None:
+    """The principal this process's cache holds for `secret`, or None (not seen lately, or not
+    a key at all): for callers that can fall back on `authenticate_cached`."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        return None
+    return PRINCIPALS.get(hash_secret(secret))
+
+
 def _digest(secret: str) -> str:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         raise Unauthorized("Invalid API key")
