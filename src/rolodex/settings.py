@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=15000, ge=100)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_read_pool_size: int = Field(
-        default=10, ge=1, le=200, description="PostgreSQL connections for the hottest reads"
+        default=5, ge=1, le=200, description="PostgreSQL connections for the hottest reads"
     )
     key_cache_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a process trusts a key it has seen"

@@ -43,6 +43,19 @@ async def _meta(api: httpx.AsyncClient, query: str) -> dict[str, Any]:
     return meta
 
 
+async def test_an_expired_total_is_counted_again_after_the_request(
+    api: httpx.AsyncClient,
+) -> None:
+    await _create(api, 5)
+    assert (await _meta(api, "limit=2"))["total"] == 5
+    await _create(api, 1)
+    for entry in COUNTS._entries.values():
+        entry.expires = 0  # what time does
+    assert (await _meta(api, "limit=2"))["total"] == 5, "the request does not wait for it"
+    await asyncio.gather(*COUNTS._refreshes)
+    assert (await _meta(api, "limit=2"))["total"] == 6
+
+
 async def test_large_total_is_reused_until_it_expires(
     api: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
@@ -163,6 +176,48 @@ async def test_a_stale_total_is_answered_while_one_request_refreshes(cache: Coun
     release.set()
     assert await refresher == 60
     assert await cache.total("key", fifty) == 60
+
+
+async def test_an_expired_total_is_counted_again_in_the_background(cache: CountCache) -> None:
+    async def fifty() -> int:
+        return 50
+
+    assert await cache.total("key", fifty) == 50
+    cache._entries["key"].expires = 0  # expired
+    release = asyncio.Event()
+    recounts = 0
+
+    async def sixty() -> int:
+        nonlocal recounts
+        recounts += 1
+        await release.wait()
+        return 60
+
+    async def never() -> int:
+        raise AssertionError("no request counts on its own connection")
+
+    assert await cache.total("key", never, recount=sixty) == 50, "nobody waits"
+    assert await cache.total("key", never, recount=sixty) == 50
+    release.set()
+    await asyncio.gather(*cache._refreshes)
+    assert recounts == 1
+    assert await cache.total("key", never, recount=sixty) == 60
+
+
+async def test_a_failed_recount_is_tried_again_later(cache: CountCache) -> None:
+    async def fifty() -> int:
+        return 50
+
+    async def failing() -> int:
+        raise TimeoutError("statement timeout")
+
+    assert await cache.total("key", fifty) == 50
+    cache._entries["key"].expires = 0
+    assert await cache.total("key", fifty, recount=failing) == 50
+    await asyncio.gather(*cache._refreshes)
+    assert await cache.total("key", fifty, recount=fifty) == 50
+    await asyncio.gather(*cache._refreshes)
+    assert cache._entries["key"].expires > 0, "counted again"
 
 
 async def test_a_failed_count_leaves_the_waiters_to_count_for_themselves(

@@ -161,6 +161,9 @@ def _server_settings(settings: Settings) -> dict[str, str]:
         # Short OLTP queries: compiling one costs far more than it saves (a `q` count went
         # from 250 ms to 900 ms with JIT).
         "jit": "off",
+        # Nor parallel workers: a count over a million rows took every core for 75 ms (one
+        # core for 115 ms without), and every request under way waited for them.
+        "max_parallel_workers_per_gather": "0",
     }
 
 
@@ -254,6 +257,7 @@ class ReadPool:
                     server_settings=self.server_settings,
                     command_timeout=self.command_timeout,
                     timeout=5,
+                    reset=_unchanged,
                 )
         return self._pool
 
@@ -261,6 +265,12 @@ class ReadPool:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+
+async def _unchanged(_conn: asyncpg.Connection) -> None:
+    """What a read-pool connection needs on its way back to the pool: nothing. asyncpg's
+    default runs `RESET ALL; UNLISTEN *; ...` there, a round trip per read, for session state
+    that these single statements never change (asyncpg still rolls back an open transaction)."""
 
 
 _READ_POOLS: weakref.WeakKeyDictionary[Any, ReadPool] = weakref.WeakKeyDictionary()

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -793,7 +793,14 @@ async def _total(
     async def count() -> int:
         return int((await session.execute(counted)).scalar_one())
 
-    total = await counts.COUNTS.total(_count_key(counted), count)
+    recount = None
+    if isinstance(engine := session.bind, AsyncEngine):
+
+        async def recount() -> int:  # after the request: on a connection of its own
+            async with engine.connect() as conn:
+                return int((await conn.execute(counted)).scalar_one())
+
+    total = await counts.COUNTS.total(_count_key(counted), count, recount=recount)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.
     return max(total, _seen(offset, fetched, more))
 
