@@ -136,8 +136,9 @@ class Client(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # PostgreSQL: the linked contact persons' search texts, joined by U+0001, kept by triggers
     # (migration 0012) so that `q` is one indexed condition on clients. Never loaded by the ORM
-    # (deferred) nor written by it: an INSERT leaves it to the server default, and with
-    # eager_defaults off no RETURNING asks for it. SQLite leaves it empty and searches contacts
+    # (deferred), and with eager_defaults off no RETURNING asks for it; an INSERT leaves it to
+    # the server default, except a create with new contact persons, which writes what the
+    # triggers would (clients.service.create). SQLite leaves it empty and searches contacts
     # with EXISTS.
     contact_search_text: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -274,11 +274,18 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     await sync_external_ids(session, principal, client, new=True)
     client.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
     client.search_text = search_text(client)
+    new_contacts = None
+    if data.contact_persons and contacts_service.all_new(data.contact_persons):
+        new_contacts = await contacts_service.prepare_new(session, principal, data.contact_persons)
+        if session.get_bind().dialect.name == "postgresql":
+            # What the links' trigger would set: written with the row, the trigger then finds
+            # it current instead of updating the new row (a second version, every index).
+            client.contact_search_text = new_contacts.search_text
     session.add(client)
     await repository.flush(session)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
-    await _set_nested(session, principal, client, data, replace=False, new=True)
+    await _set_nested(session, principal, client, data, replace=False, new_contacts=new_contacts)
     return client
 
 
@@ -388,14 +395,12 @@ async def _set_nested(
     data: ClientCreate,
     *,
     replace: bool,
-    new: bool = False,
+    new_contacts: contacts_service.NewContacts | None = None,
 ) -> None:
     """The body's contactPersons and addresses, when given (null or absent: left as they are);
-    `new`: the client was created in this transaction."""
-    if new and data.contact_persons and contacts_service.all_new(data.contact_persons):
-        await contacts_service.create_for_new_client(
-            session, principal, client.id, data.contact_persons
-        )
+    `new_contacts`: the contactPersons of a client created in this transaction, prepared."""
+    if new_contacts is not None:
+        await contacts_service.create_for_new_client(session, principal, client.id, new_contacts)
     elif data.contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, data.contact_persons, replace=replace

@@ -212,7 +212,9 @@ async def insert_links(
     client_id: UUID,
     links: Sequence[tuple[UUID, bool]],
 ) -> None:
-    """Link the client to each (contact id, isMain) in one statement."""
+    """Link the client to each (contact id, isMain) in one statement: one multi-row INSERT,
+    not one execution per row, so that the links' statement trigger (clients.
+    contact_search_text, migration 0012) refreshes the client once."""
     if not links:
         return
     moment = now()
@@ -226,7 +228,7 @@ async def insert_links(
         }
         for contact_id, is_main in links
     ]
-    await session.execute(insert(ContactLink), rows)
+    await session.execute(insert(ContactLink).values(rows))
 
 
 async def link_flag(
