@@ -24,18 +24,45 @@ local function pick()
   return lines[math.random(#lines)]
 end
 
+-- Statuses of the answers that were not 2xx, per thread (counted where `response` is
+-- defined); `done` runs in a state of its own and collects them from the threads.
+refused = {{}}
+local threads = {{}}
+
+setup = function(thread)
+  threads[#threads + 1] = thread
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
+  local totals = {{}}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("refused") or {{}}) do
+      totals[status] = (totals[status] or 0) + count
+    end
+  end
+  local statuses = {{}}
+  for status, count in pairs(totals) do
+    statuses[#statuses + 1] = string.format('"%d": %d', status, count)
+  end
   local f = io.open(out_file, "w")
   f:write(string.format(
     '{{"requests": %d, "duration_us": %d, "bytes": %d, "status_errors": %d, ' ..
     '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p95_us": %d, ' ..
-    '"p99_us": %d, "max_us": %d, "mean_us": %.1f}}',
+    '"p99_us": %d, "max_us": %d, "mean_us": %.1f, "refused": {{%s}}}}',
     summary.requests, summary.duration, summary.bytes, e.status,
     e.connect + e.read + e.write, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(95),
-    latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(99), latency.max, latency.mean, table.concat(statuses, ", ")))
   f:close()
+end
+"""
+
+# Writes also count the statuses of refused answers (a Lua callback per answer costs wrk
+# time, so reads go without).
+RESPONSE = """
+response = function(status, headers, body)
+  if status >= 300 then refused[status] = (refused[status] or 0) + 1 end
 end
 """
 
@@ -111,4 +138,5 @@ def script(
         "seed": str(seed),
         **extra,
     }
-    return PRELUDE.format(**values) + BODIES[kind].format(**values)
+    tail = RESPONSE if kind in ("post", "patch") else ""
+    return PRELUDE.format(**values) + BODIES[kind].format(**values) + tail

@@ -1,13 +1,14 @@
 """`make bench`: Rolodex against the framework floor, scenario by scenario, in the same run.
 
-    python -m bench.run --size 1000000 [--duration 15] [--only get,list]
+    python -m bench.run --size 1000000 [--duration 15] [--rounds 3] [--only get,list]
 
 Loads (or reuses) the dataset in the dedicated PostgreSQL database `rolodex_bench`, starts
 Rolodex (`rolodex serve --workers 2`, rate limit off) and the floor app (uvicorn, 2 workers, no
-access log) on 127.0.0.1, and for every scenario runs `wrk -t1 -c32 -d<N>s` against the floor and
-then against Rolodex, polling the RSS of each server's worker processes meanwhile. Prints a
-table, merges the figures into bench/results/latest.json (one entry per scenario and dataset
-size) and redraws bench/results/latency.png from every size measured so far.
+access log) on 127.0.0.1, and for every scenario runs `wrk -t1 -c32` against the floor and
+against Rolodex in alternating rounds (3 of 5 seconds each, after a warm-up), polling the RSS of
+each server's worker processes meanwhile. Prints a table, merges the figures into
+bench/results/latest.json (one entry per scenario and dataset size) and redraws
+bench/results/latency.png from every size measured so far.
 
 Traffic is bounded: every wrk run is duration-limited and aimed at 127.0.0.1 only.
 """
@@ -21,13 +22,14 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -79,6 +81,8 @@ class Result:
     floor_rss_mib: float
     errors: int
     requests: int
+    rounds: int = 1
+    refused: dict[str, int] = field(default_factory=dict)  # status -> answers (writes only)
 
 
 # ---------------------------------------------------------------- preparing the inputs
@@ -214,8 +218,12 @@ def scenarios(inputs: dict[str, Any], *, contacts: bool) -> list[Scenario]:
     ]
 
 
-async def patch_lines(dsn: str, org_id: UUID, ids: list[str]) -> list[str]:
-    """'id version' for each sampled client, read just before the PATCH run."""
+async def patch_lines(dsn: str, org_id: UUID, ids: list[str], run: int = 0) -> list[str]:
+    """'id version' for each sampled client, read just before the PATCH run.
+
+    Each run starts at another fifth of the sample: the PATCHes still under way when a run
+    ends (up to one per connection) complete after the next run has read the versions, and
+    would make that run's first If-Match on the same clients stale (a 412 each)."""
     conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch(
@@ -226,7 +234,9 @@ async def patch_lines(dsn: str, org_id: UUID, ids: list[str]) -> list[str]:
         )
     finally:
         await conn.close()
-    return [f"{r['id']} {r['version']}" for r in rows]
+    lines = [f"{r['id']} {r['version']}" for r in rows]
+    start = run * len(lines) // 5 % max(1, len(lines))
+    return lines[start:] + lines[:start]
 
 
 # ---------------------------------------------------------------- servers
@@ -371,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--size", type=int, default=1_000_000, help="clients in the largest org")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per run")
+    parser.add_argument(
+        "--duration", type=int, default=15, help="measured seconds per scenario and server"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per scenario")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated scenario names")
@@ -475,7 +488,15 @@ def _measure(
     contacts: bool,
     data: dataset.Dataset,
 ) -> list[Result]:
+    """Each scenario in `args.rounds` rounds, the two servers alternating (the floor first in
+    the first round, Rolodex first in the next, ...), each run a fresh set of connections.
+
+    Rounds, because uvicorn's workers share one listening socket and take the 32 connections
+    unevenly (26 and 6 in one run, 15 and 17 in the next): a single run of either server may
+    have one core's worth of workers and measure that. Several runs of each, alternating, give
+    both the same chances."""
     only = {s for s in args.only.split(",") if s}
+    seconds = max(1, round(args.duration / args.rounds))
     results = []
     with tempfile.TemporaryDirectory(prefix="rolodex-bench-") as tmp:
         workdir = Path(tmp)
@@ -483,65 +504,74 @@ def _measure(
             if only and scenario.name not in only:
                 continue
             log(f"{scenario.title} ...")
-            figures: dict[str, tuple[dict[str, Any], float]] = {}
-            for server in (floor, rolodex):  # alternating, floor first
-                if scenario.kind == "patch":
-                    scenario.lines = asyncio.run(patch_lines(dsn, inputs["org_id"], inputs["ids"]))
-                run_wrk(
-                    server,
-                    scenario,
-                    inputs["key"],
-                    args.warmup,
-                    args.connections,
-                    contacts=contacts,
-                    workdir=workdir,
-                    tag="w",
-                )
-                if scenario.kind == "patch":
-                    scenario.lines = asyncio.run(patch_lines(dsn, inputs["org_id"], inputs["ids"]))
-                figures[server.name] = run_wrk(
-                    server,
-                    scenario,
-                    inputs["key"],
-                    args.duration,
-                    args.connections,
-                    contacts=contacts,
-                    workdir=workdir,
-                    tag="m",
-                )
-            results.append(_result(scenario, data.size, figures))
+            runs: dict[str, list[tuple[dict[str, Any], float]]] = {"floor": [], "rolodex": []}
+            started = 0
+            for round_ in range(args.rounds):
+                for server in (floor, rolodex) if round_ % 2 == 0 else (rolodex, floor):
+                    for tag, length in ([("w", args.warmup)] if round_ == 0 else []) + [
+                        (f"m{round_}", seconds)
+                    ]:
+                        if scenario.kind == "patch":
+                            scenario.lines = asyncio.run(
+                                patch_lines(dsn, inputs["org_id"], inputs["ids"], started)
+                            )
+                            started += 1
+                        figures = run_wrk(
+                            server,
+                            scenario,
+                            inputs["key"],
+                            length,
+                            args.connections,
+                            contacts=contacts,
+                            workdir=workdir,
+                            tag=tag,
+                        )
+                        if tag != "w":
+                            runs[server.name].append(figures)
+            results.append(_result(scenario, data.size, runs))
             r = results[-1]
             log(
                 f"  rolodex {r.rps:,.0f}/s p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms; "
-                f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors}"
+                f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors} "
+                f"{r.refused or ''}"
             )
     return results
 
 
 def _result(
-    scenario: Scenario, size: int, figures: dict[str, tuple[dict[str, Any], float]]
+    scenario: Scenario, size: int, runs: dict[str, list[tuple[dict[str, Any], float]]]
 ) -> Result:
-    ours, rss = figures["rolodex"]
-    base, floor_rss = figures["floor"]
+    """The rounds together: requests/s over all of them, each percentile their median."""
 
-    def rps(f: dict[str, Any]) -> float:
-        return f["requests"] / (f["duration_us"] / 1e6)
+    def rps(name: str) -> float:
+        requests = sum(f["requests"] for f, _ in runs[name])
+        return requests / (sum(f["duration_us"] for f, _ in runs[name]) / 1e6)
 
+    def ms(name: str, key: str) -> float:
+        return round(statistics.median(f[key] for f, _ in runs[name]) / 1000, 2)
+
+    ours = [f for f, _ in runs["rolodex"]]
+    refused: dict[str, int] = {}
+    for figures in ours:
+        for status, count in figures.get("refused", {}).items():
+            refused[status] = refused.get(status, 0) + count
     return Result(
         scenario=scenario.name,
         clients=size,
-        rps=round(rps(ours), 1),
-        p50_ms=round(ours["p50_us"] / 1000, 2),
-        p95_ms=round(ours["p95_us"] / 1000, 2),
-        p99_ms=round(ours["p99_us"] / 1000, 2),
-        floor_rps=round(rps(base), 1),
-        floor_p50_ms=round(base["p50_us"] / 1000, 2),
-        floor_p99_ms=round(base["p99_us"] / 1000, 2),
-        ratio=round(rps(ours) / rps(base), 4),
-        rss_mib=round(rss, 1),
-        floor_rss_mib=round(floor_rss, 1),
-        errors=ours["status_errors"] + ours["socket_errors"] + ours["timeouts"],
-        requests=ours["requests"],
+        rps=round(rps("rolodex"), 1),
+        p50_ms=ms("rolodex", "p50_us"),
+        p95_ms=ms("rolodex", "p95_us"),
+        p99_ms=ms("rolodex", "p99_us"),
+        floor_rps=round(rps("floor"), 1),
+        floor_p50_ms=ms("floor", "p50_us"),
+        floor_p99_ms=ms("floor", "p99_us"),
+        ratio=round(rps("rolodex") / rps("floor"), 4),
+        rss_mib=round(max(rss for _, rss in runs["rolodex"]), 1),
+        floor_rss_mib=round(max(rss for _, rss in runs["floor"]), 1),
+        errors=sum(f["status_errors"] + f["socket_errors"] + f["timeouts"] for f in ours),
+        requests=sum(f["requests"] for f in ours),
+        rounds=len(ours),
+        refused=refused,
     )
 
 
