@@ -532,7 +532,19 @@ async def list_documents(
     if query.q is not None and spec.search is _search:
         spec = replace(spec, search=_search_in(principal.organization_id))
     stmt: Select[Any] = select(*_PAGE).where(Client.organization_id == principal.organization_id)
-    page = await listing.fetch_page(session, stmt, spec, query, plain=True)
+    reuse = None
+    if spec is LIST_SPEC:  # a spec built for custom fields is a new object every time
+        reuse = (
+            "clients.documents",
+            principal.organization_id,
+            query.fingerprint,
+            query.signature,
+            query.limit,
+            query.page,
+            query.offset,
+            query.after,
+        )
+    page = await listing.fetch_page(session, stmt, spec, query, plain=True, reuse=reuse)
     rows = [(row.id, row.xmin) for row in page.items]
     return replace(page, items=await documents.many(pool, principal, rows, include))
 
