@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a process trusts a key it has seen"
     )
-    document_cache_size: int = Field(
-        default=10_000, ge=0, le=1_000_000, description="client documents kept per process"
+    document_cache_mb: float = Field(
+        default=16, ge=0, le=4096, description="MiB of client documents kept per process"
     )
     count_cache_seconds: float = Field(
         default=10.0, ge=0, le=300, description="how long a list total of 10,000+ rows is reused"

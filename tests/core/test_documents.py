@@ -169,14 +169,18 @@ async def test_a_changed_client_is_never_answered_from_memory(api: httpx.AsyncCl
 
 
 def test_the_cache_is_bounded_and_keeps_the_recently_used() -> None:
-    cache = DocumentCache(max_entries=2)
+    cache = DocumentCache(max_bytes=8)
     a, b, c = uuid4(), uuid4(), uuid4()
-    cache.put(a, 1, b"a")
-    cache.put(b, 1, b"b")
-    assert cache.get(a, 1) == b"a"  # a is now the most recent
-    cache.put(c, 1, b"c")
-    assert cache.get(b, 1) is None and cache.get(a, 1) == b"a" and cache.get(c, 1) == b"c"
+    cache.put(a, 1, b"aaaa")
+    cache.put(b, 1, b"bbbb")
+    assert cache.get(a, 1) == b"aaaa"  # a is now the most recent
+    cache.put(c, 1, b"cccc")
+    assert cache.get(b, 1) is None and cache.get(a, 1) == b"aaaa" and cache.get(c, 1) == b"cccc"
     assert cache.get(a, 2) is None, "another version of the row is another entry"
+    cache.put(a, 1, b"aaaa")  # again: counted once
+    assert cache._bytes == 8
+    cache.put(uuid4(), 1, b"x" * 9)  # larger than the whole cache: not kept, nothing dropped
+    assert cache._bytes == 8 and len(cache._entries) == 2
 
 
 def test_entries_expire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,9 +193,9 @@ def test_entries_expire(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_size_zero_keeps_nothing() -> None:
-    cache = DocumentCache(max_entries=0)
+    cache = DocumentCache(max_bytes=0)
     cache.put(uuid4(), 1, b"{}")
-    assert not cache._entries
+    assert not cache._entries and cache._bytes == 0
 
 
 @pytest.fixture(autouse=True)

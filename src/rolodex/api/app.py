@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.read_sessions = read_session_factory(engine)
     app.state.rate_limit = RateLimit(settings)
     COUNTS.seconds = settings.count_cache_seconds
-    DOCUMENTS.max_entries = settings.document_cache_size
+    DOCUMENTS.max_bytes = int(settings.document_cache_mb * 1024 * 1024)
     errors.install(app)
     openapi.install(app)
     app.include_router(service_router())

@@ -282,16 +282,17 @@ class DocumentCache:
     The version is PostgreSQL's `xmin`, the transaction that wrote the row version: every
     UPDATE of the row, whatever makes it (the ORM, a trigger, plain SQL), gives the row a new
     one, and the document depends on nothing but the row. So a hit is always the row as it is
-    in the page just read; a changed row is a miss, read afresh. Bounded (`max_entries`, the
-    least recently used go first); an entry also expires after `seconds`, far sooner than
-    transaction ids could wrap around to an old value.
+    in the page just read; a changed row is a miss, read afresh. Bounded by the documents'
+    size (`max_bytes`, the least recently used go first); an entry also expires after
+    `seconds`, far sooner than transaction ids could wrap around to an old value.
     """
 
-    max_entries: int = 10_000
+    max_bytes: int = 16 * 1024 * 1024
     seconds: float = 3600.0
     _entries: OrderedDict[tuple[UUID, int], tuple[bytes, float]] = field(
         default_factory=OrderedDict
     )
+    _bytes: int = 0
 
     def get(self, client_id: UUID, xmin: int) -> bytes | None:
         key = (client_id, xmin)
@@ -299,20 +300,29 @@ class DocumentCache:
         if found is None:
             return None
         if found[1] <= time.monotonic():
-            del self._entries[key]
+            self._drop(key)
             return None
         self._entries.move_to_end(key)
         return found[0]
 
     def put(self, client_id: UUID, xmin: int, document: bytes) -> None:
-        if self.max_entries <= 0:
+        if len(document) > self.max_bytes:
             return
-        self._entries[(client_id, xmin)] = (document, time.monotonic() + self.seconds)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        key = (client_id, xmin)
+        self._drop(key)
+        self._entries[key] = (document, time.monotonic() + self.seconds)
+        self._bytes += len(document)
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple[UUID, int]) -> None:
+        found = self._entries.pop(key, None)
+        if found is not None:
+            self._bytes -= len(found[0])
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
 
 
 # One per process, sized from the settings when an app is made.
