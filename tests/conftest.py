@@ -162,16 +162,19 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
+    def record_read(statement: str, _args: Any) -> None:
+        seen.append(statement)
+
     pool = read_pool(engine)
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     if pool is not None:
-        pool.listeners.append(seen.append)
+        pool.listeners.append(record_read)
     try:
         yield seen
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
         if pool is not None:
-            pool.listeners.remove(seen.append)
+            pool.listeners.remove(record_read)
 
 
 @pytest.fixture

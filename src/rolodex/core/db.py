@@ -220,7 +220,7 @@ class ReadPool:
     ROLODEX_DB_READ_POOL_SIZE connections per process beside the engine's own, with the same
     session settings; it connects on first use, so processes that never read this way (the
     CLI, SQLite) never open one. Statements run in autocommit: each sees what was committed
-    when it started. `listeners` (tests) are called with every statement's text.
+    when it started. `listeners` (tests) are called with every statement and its arguments.
     """
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -228,20 +228,20 @@ class ReadPool:
         self.size = settings.db_read_pool_size
         self.server_settings = _server_settings(settings)
         self.command_timeout = settings.statement_timeout_ms / 1000 + 5
-        self.listeners: list[Callable[[str], None]] = []
+        self.listeners: list[Callable[[str, tuple[Any, ...]], None]] = []
         self._pool: asyncpg.Pool | None = None
         self._starting: asyncio.Lock | None = None
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         for listener in self.listeners:
-            listener(sql)
+            listener(sql, args)
         pool = self._pool or await self._start()
         async with pool.acquire() as conn:
             return await conn.fetchrow(sql, *args)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         for listener in self.listeners:
-            listener(sql)
+            listener(sql, args)
         pool = self._pool or await self._start()
         async with pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
