@@ -7,8 +7,11 @@ transaction there), while SQLite's `BEGIN IMMEDIATE` is (db.py issues it as a st
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import count_statements
 from tests.factories import client_body
@@ -77,6 +80,29 @@ async def test_a_cursor_page_costs_the_same_whatever_its_size(
         )
     # No total: on PostgreSQL the page, then its documents; on SQLite BEGIN, then the page.
     assert counts == {2}
+
+
+@pytest.mark.postgres_only
+async def test_a_page_asked_again_runs_on_the_read_pool(
+    api: httpx.AsyncClient, engine: AsyncEngine, clients: list[str]
+) -> None:
+    """A kept list statement runs once through SQLAlchemy, then as the SQL it sent."""
+    params = {"limit": "50", "sort": "-name", "status": "ACTIVE"}  # a single page: no count
+    first = await api.get("/clients", params=params)
+    through_sqlalchemy: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        through_sqlalchemy.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        with count_statements(engine) as everything:
+            again = await api.get("/clients", params=params)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert again.json() == first.json()
+    assert not through_sqlalchemy, through_sqlalchemy
+    assert len(everything) == 1, "the page on the read pool, its documents remembered"
 
 
 @pytest.mark.postgres_only

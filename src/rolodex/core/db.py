@@ -210,6 +210,17 @@ def side_engine(engine: AsyncEngine) -> AsyncEngine:
     return _SIDE_ENGINES.get(engine.sync_engine, engine)
 
 
+class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
+    """A row of the read pool: by index, by column name, and by attribute as SQLAlchemy's rows
+    (code that reads a page's rows takes either)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class ReadPool:
     """PostgreSQL: plain asyncpg connections for the hottest reads, fixed SQL text with
     positional parameters (a client's JSON document by id), with nothing between the request
@@ -239,12 +250,12 @@ class ReadPool:
         async with pool.acquire() as conn:
             return await conn.fetchrow(sql, *args)
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
         for listener in self.listeners:
             listener(sql, args)
         pool = self._pool or await self._start()
         async with pool.acquire() as conn:
-            return list(await conn.fetch(sql, *args))
+            return list(await conn.fetch(sql, *args, record_class=Row))
 
     async def _start(self) -> asyncpg.Pool:
         self._starting = self._starting or asyncio.Lock()

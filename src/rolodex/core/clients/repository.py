@@ -544,7 +544,7 @@ async def list_documents(
             query.offset,
             query.after,
         )
-    page = await listing.fetch_page(session, stmt, spec, query, plain=True, reuse=reuse)
+    page = await listing.fetch_page(session, stmt, spec, query, plain=True, reuse=reuse, pool=pool)
     rows = [(row.id, row.xmin) for row in page.items]
     return replace(page, items=await documents.many(pool, principal, rows, include))
 
