@@ -3,14 +3,13 @@
 The read routes on PostgreSQL answer a client, or a page of them, with the JSON text that
 these expressions make, so that no column is decoded into Python objects and encoded again.
 Each document holds what `service.to_read` (and the contact persons' and addresses' own
-`to_read`) would answer, key for key and in the same order; `tests/core/clients/
-test_documents.py` compares the two renderings on clients with every kind of value. A change to
-a `to_read` needs the same change here.
+`to_read`) would answer, key for key and in the same order; `tests/core/test_documents.py`
+compares the two renderings on clients with every kind of value. A change to a `to_read` needs
+the same change here.
 
-The expressions are SQL text built once from the tables below (SQLAlchemy caches a
-`literal_column` by its text, so a statement holding one is cheap to key and compile).
-`row_to_json` keeps the keys in order and has no argument limit (`json_build_object` stops at
-50 pairs).
+The expressions are SQL text built once from the tables below, run as fixed statements on the
+read pool (`core/db.ReadPool`). `row_to_json` keeps the keys in order and has no argument limit
+(`json_build_object` stops at 50 pairs).
 """
 
 from __future__ import annotations
