@@ -180,7 +180,7 @@ async def test_a_revoked_key_is_refused_at_once(
 async def test_the_rate_limit_counts_each_request_once(
     settings: Settings, engine: AsyncEngine, tenant: Tenant, created: list[dict[str, Any]]
 ) -> None:
-    limited = settings.model_copy(update={"rate_limit_enabled": True, "rate_limit": "4/minute"})
+    limited = settings.model_copy(update={"rate_limit_enabled": True, "rate_limit": "4/day"})
     app = create_app(limited, engine=engine)
     async with await _client(app, tenant) as client:
         paths = [
