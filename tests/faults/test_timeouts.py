@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -16,7 +17,7 @@ from tests.openapi_routes import is_error_dto
 from rolodex.api.app import BASE_PATH, create_app
 from rolodex.api.deps import DbSession
 from rolodex.api.errors import is_database_down
-from rolodex.core.db import dispose
+from rolodex.core.db import dispose, read_pool
 from rolodex.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
@@ -73,3 +74,33 @@ async def test_a_lock_wait_is_bounded_too(
     assert answer.status_code == 503 and is_error_dto(answer.json(), 503), answer.text
     after = await api.get(f"/clients/{created['id']}")
     assert after.json()["city"] is None and after.json()["version"] == 1
+
+
+@pytest.mark.parametrize("path", ["/clients/{id}", "/clients"])
+async def test_the_read_pools_driver_errors_are_a_503(
+    settings: Settings, api: httpx.AsyncClient, tenant: Tenant, path: str
+) -> None:
+    """The read pool's own driver errors (no SQLAlchemy around them: a server starting up, here)
+    answer the 503 DTO, and are handled, not re-raised out of the app (which the server would
+    log as a crash)."""
+    created = (await api.post("/clients", json={"name": "Unreachable"})).json()
+    app = create_app(settings)
+    pool = read_pool(app.state.engine)
+    assert pool is not None
+
+    async def starting_up(*_: Any) -> Any:
+        raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+
+    pool.fetchrow = pool.fetch = starting_up  # type: ignore[method-assign]
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # raises what escapes the app
+            base_url=f"http://t{BASE_PATH}",
+            headers=tenant.headers("read"),
+        ) as client:
+            for _ in range(2):  # through the route, then through the fast lane
+                answer = await client.get(path.format(id=created["id"]))
+                assert answer.status_code == 503 and is_error_dto(answer.json(), 503)
+                assert answer.headers["Retry-After"] == "1"
+    finally:
+        await dispose(app.state.engine)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -247,8 +248,11 @@ def install(app: FastAPI) -> None:
 
     # Database and network failures get handlers of their own: Starlette re-raises whatever
     # reaches the catch-all below after answering, so a 503 there would also be logged as an
-    # "Exception in ASGI application" traceback in the server's log.
+    # "Exception in ASGI application" traceback in the server's log. asyncpg's own errors come
+    # from the read pool (core/db.ReadPool), which has no SQLAlchemy around it.
     @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.InterfaceError)
     @app.exception_handler(OSError)
     @app.exception_handler(TimeoutError)
     async def _infrastructure(request: Request, exc: Exception) -> Response:
