@@ -96,15 +96,17 @@ async def authenticate_cached(
 def cached(secret: str) -> Principal | None:
     """The principal this process's cache holds for `secret`, or None (not seen lately, or not
     a key at all): for callers that can fall back on `authenticate_cached`."""
-    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
-        return None
-    return PRINCIPALS.get(hash_secret(secret))
+    return PRINCIPALS.get(hash_secret(secret)) if _well_formed(secret) else None
 
 
 def _digest(secret: str) -> str:
-    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+    if not _well_formed(secret):
         raise Unauthorized("Invalid API key")
     return hash_secret(secret)
+
+
+def _well_formed(secret: str) -> bool:
+    return secret.startswith(KEY_PREFIX) and len(secret) <= 200
 
 
 async def _lookup(session: AsyncSession, digest: str) -> Principal:
