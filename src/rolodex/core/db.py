@@ -367,11 +367,12 @@ async def custom_plans(session: AsyncSession) -> AsyncIterator[None]:
 # find them in a few milliseconds).
 _SEARCH_SETTINGS = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', false), "
-    "set_config('enable_seqscan', 'off', false)"
+    "set_config('enable_seqscan', 'off', false), "
+    "set_config('random_page_cost', '1.1', false)"
 )
 _RESET_SEARCH_SETTINGS = (
     "SELECT set_config(name, reset_val, false) FROM pg_settings "
-    "WHERE name IN ('plan_cache_mode', 'enable_seqscan')"
+    "WHERE name IN ('plan_cache_mode', 'enable_seqscan', 'random_page_cost')"
 )
 
 

@@ -844,15 +844,22 @@ async def fetch_page(
     labels = [key.expr.label(f"_sort_{index}") for index, key in enumerate(keys)]
     # A search's page: its matches are counted first (at most SEARCH_EXACT_UP_TO + 1). A few
     # are read from the trigram indexes and sorted; many are found by walking the sort's index.
+    # The planner's estimate comes first: a fragment it expects far past the bound (common
+    # ones) skips reading the bound's worth of matches only to learn that there are more.
     few = None
     found = None
+    expected = None
     offset = _offset(query)
     async with custom_plans(session) if searching else nullcontext():
-        if searching and query.after is None and plain:
-            found = await _few_in_one(session, filtered, keys, labels, offset, query.limit)
-            few = None if found is None else found[1]
-        elif searching and query.after is None:
-            few = await _few_matches(session, filtered)
+        if searching and query.after is None:
+            expected = await counts.estimated_rows(session, _matching(filtered))
+            if expected > counts.SEARCH_SURELY_MORE:
+                pass
+            elif plain:
+                found = await _few_in_one(session, filtered, keys, labels, offset, query.limit)
+                few = None if found is None else found[1]
+            else:
+                few = await _few_matches(session, filtered)
         if found is not None:
             rows = found[0]
         else:
@@ -869,7 +876,9 @@ async def fetch_page(
         elif few is not None:
             total = max(few, _seen(offset, len(rows), more))
         elif searching:
-            total = max(_seen(offset, len(rows), more), await _many_matches(session, filtered))
+            if expected is None:
+                expected = await counts.estimated_rows(session, _matching(filtered))
+            total = max(counts.SEARCH_EXACT_UP_TO + 1, _seen(offset, len(rows), more), expected)
         else:
             counted = _counted(filtered)
             total = await _total(session, counted, _count_key(counted), query, len(rows), more)
@@ -981,12 +990,6 @@ async def _few_in_one(
         return None if total is None else ([], total)
     total = int(rows[0][0])
     return None if total > cap else (rows, total)
-
-
-async def _many_matches(session: AsyncSession, filtered: Select[Any]) -> int:
-    """A search's total past SEARCH_EXACT_UP_TO: the planner's estimate, at least one more."""
-    estimate = await counts.estimated_rows(session, _matching(filtered))
-    return max(counts.SEARCH_EXACT_UP_TO + 1, estimate)
 
 
 def _count_key(counted: Select[Any]) -> Hashable | None:
