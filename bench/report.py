@@ -51,7 +51,14 @@ def print_table(results: list[Any]) -> None:
             str(r.errors),
             TARGETS.get(r.scenario, ""),
         )
-    Console(width=200).print(table)
+    console = Console(width=200)
+    console.print(table)
+    for r in results:
+        if getattr(r, "cold_p50_ms", None) is not None:
+            console.print(
+                f"{r.scenario}, each fragment asked once, one at a time (no search kept yet): "
+                f"p50 {r.cold_p50_ms:.1f} ms, p95 {r.cold_p95_ms:.1f} ms"
+            )
 
 
 def merge(path: Path, rows: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     document_cache_mb: float = Field(
         default=16, ge=0, le=4096, description="MiB of client documents kept per process"
     )
+    search_cache_entries: int = Field(
+        default=1024, ge=0, le=1_000_000, description="search pages kept per process (0: none)"
+    )
     count_cache_seconds: float = Field(
         default=10.0, ge=0, le=300, description="how long a list total of 10,000+ rows is reused"
     )

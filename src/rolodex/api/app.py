@@ -30,6 +30,7 @@ from rolodex.api.routes import clients as client_routes
 from rolodex.core.clients.documents import DOCUMENTS
 from rolodex.core.counts import COUNTS
 from rolodex.core.db import create_engine, dispose, read_session_factory, session_factory
+from rolodex.core.search_cache import SEARCHES
 from rolodex.core.webhooks.worker import Worker
 from rolodex.settings import Settings, get_settings
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.rate_limit = RateLimit(settings)
     COUNTS.seconds = settings.count_cache_seconds
     DOCUMENTS.max_bytes = int(settings.document_cache_mb * 1024 * 1024)
+    SEARCHES.max_entries = settings.search_cache_entries
     errors.install(app)
     openapi.install(app)
     app.include_router(service_router())

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core import listing
+from rolodex.core import listing, search_cache
 from rolodex.core.addresses import repository as addresses_repository
 from rolodex.core.clients import documents
 from rolodex.core.clients.models import Client
@@ -529,9 +529,6 @@ async def list_documents(
     """PostgreSQL: a page of clients as the JSON documents the database writes
     (documents.py), embedding the lists named in `include`. The page is found by its rows' ids
     and versions alone; their documents come from the document cache or the read pool."""
-    if query.q is not None and spec.search is _search:
-        spec = replace(spec, search=_search_in(principal.organization_id))
-    stmt: Select[Any] = select(*_PAGE).where(Client.organization_id == principal.organization_id)
     reuse = None
     if spec is LIST_SPEC:  # a spec built for custom fields is a new object every time
         reuse = (
@@ -544,7 +541,21 @@ async def list_documents(
             query.offset,
             query.after,
         )
-    page = await listing.fetch_page(session, stmt, spec, query, plain=True, reuse=reuse, pool=pool)
+    if query.q is not None and spec.search is _search:
+        spec = replace(spec, search=_search_in(principal.organization_id))
+    stmt: Select[Any] = select(*_PAGE).where(Client.organization_id == principal.organization_id)
+    if query.q is not None and reuse is not None and search_cache.SEARCHES.enabled:
+        # A search found before under the same snapshot is still right (core/search_cache.py).
+        snapshot = str((await pool.fetchrow(search_cache.SNAPSHOT) or ("",))[0])
+        found = search_cache.SEARCHES.get(reuse, snapshot)
+        if found is None:
+            found = await listing.fetch_page(session, stmt, spec, query, plain=True)
+            search_cache.SEARCHES.put(reuse, snapshot, found)
+        page = found
+    else:
+        page = await listing.fetch_page(
+            session, stmt, spec, query, plain=True, reuse=reuse, pool=pool
+        )
     rows = [(row.id, row.xmin) for row in page.items]
     return replace(page, items=await documents.many(pool, principal, rows, include))
 
