@@ -133,6 +133,28 @@ async def test_a_large_search_total_is_an_estimate_on_postgresql(
     assert (await _meta(api, "limit=1&q=rare%20name"))["total"] == 2
 
 
+async def test_a_search_expected_far_past_the_bound_is_not_counted(
+    api: httpx.AsyncClient, engine: AsyncEngine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite counts every search exactly")
+    monkeypatch.setattr(counts, "SEARCH_EXACT_UP_TO", 3)
+    monkeypatch.setattr(counts, "SEARCH_SURELY_MORE", 0)  # every estimate is "far past"
+    await _create(api, 6)
+    with count_statements(engine) as statements:
+        answer = await api.get("/clients?limit=2&sort=name&q=client")
+    assert answer.status_code == 200, answer.text
+    # The page is found by walking the sort's index, and no match is read to count.
+    assert [c["name"] for c in answer.json()["data"]] == ["Client 0", "Client 1"]
+    assert answer.json()["meta"]["total"] >= 4
+    assert not any("MATERIALIZED" in s or "count(" in s.lower() for s in statements)
+    assert len([s for s in statements if s.startswith("EXPLAIN")]) == 1
+    # Its last page still knows the exact total.
+    last = await api.get("/clients?limit=2&sort=name&q=client&page=3")
+    assert [c["name"] for c in last.json()["data"]] == ["Client 4", "Client 5"]
+    assert last.json()["meta"]["total"] == 6
+
+
 # ---------------------------------------------------------------- the cache itself
 
 

@@ -19,7 +19,8 @@ A search (`q`) is different: every fragment is a new statement, so remembering d
 and a common fragment matches tens of thousands of rows, each a heap fetch to confirm the
 trigram index's guess (730 ms for one fragment at a million clients). On PostgreSQL a search
 therefore counts at most SEARCH_EXACT_UP_TO + 1 matches; past that its `total` is the planner's
-estimate of the matches (`estimated_rows`), never less than what was counted.
+estimate of the matches (`estimated_rows`), never less than what was counted. The estimate is
+asked first: a search expected past SEARCH_SURELY_MORE is not counted at all.
 """
 
 from __future__ import annotations

@@ -23,10 +23,11 @@ entries instead of adding to them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rolodex.core.db import ReadPool
 from rolodex.core.listing import Page
 
 # The snapshot of the statement that reads it (in READ COMMITTED, each statement's own).
@@ -61,6 +62,22 @@ class SearchCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    async def page(
+        self, pool: ReadPool, key: Hashable, search: Callable[[], Awaitable[Page[Any]]]
+    ) -> Page[Any]:
+        """The search's page: the one kept under the current snapshot, else `search()`'s, kept
+        under the snapshot read before it ran."""
+        if not self.enabled:
+            return await search()
+        row = await pool.fetchrow(SNAPSHOT)
+        snapshot = "" if row is None else str(row[0])
+        found = self.get(key, snapshot) if snapshot else None
+        if found is None:
+            found = await search()
+            if snapshot:
+                self.put(key, snapshot, found)
+        return found
 
 
 SEARCHES = SearchCache()

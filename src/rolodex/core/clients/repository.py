@@ -544,14 +544,11 @@ async def list_documents(
     if query.q is not None and spec.search is _search:
         spec = replace(spec, search=_search_in(principal.organization_id))
     stmt: Select[Any] = select(*_PAGE).where(Client.organization_id == principal.organization_id)
-    if query.q is not None and reuse is not None and search_cache.SEARCHES.enabled:
+    if query.q is not None and reuse is not None:
         # A search found before under the same snapshot is still right (core/search_cache.py).
-        snapshot = str((await pool.fetchrow(search_cache.SNAPSHOT) or ("",))[0])
-        found = search_cache.SEARCHES.get(reuse, snapshot)
-        if found is None:
-            found = await listing.fetch_page(session, stmt, spec, query, plain=True)
-            search_cache.SEARCHES.put(reuse, snapshot, found)
-        page = found
+        page = await search_cache.SEARCHES.page(
+            pool, reuse, lambda: listing.fetch_page(session, stmt, spec, query, plain=True)
+        )
     else:
         page = await listing.fetch_page(
             session, stmt, spec, query, plain=True, reuse=reuse, pool=pool
