@@ -853,9 +853,8 @@ async def fetch_page(
     async with custom_plans(session) if searching else nullcontext():
         if searching and query.after is None:
             expected = await counts.estimated_rows(session, _matching(filtered))
-            if expected > counts.SEARCH_SURELY_MORE:
-                pass
-            elif plain:
+        if expected is not None and expected <= counts.SEARCH_SURELY_MORE:
+            if plain:
                 found = await _few_in_one(session, filtered, keys, labels, offset, query.limit)
                 few = None if found is None else found[1]
             else:
@@ -875,10 +874,9 @@ async def fetch_page(
             total = offset + len(rows)
         elif few is not None:
             total = max(few, _seen(offset, len(rows), more))
-        elif searching:
-            if expected is None:
-                expected = await counts.estimated_rows(session, _matching(filtered))
-            total = max(counts.SEARCH_EXACT_UP_TO + 1, _seen(offset, len(rows), more), expected)
+        elif searching:  # more than the bound, or expected far past it: the estimate
+            seen = _seen(offset, len(rows), more)
+            total = max(counts.SEARCH_EXACT_UP_TO + 1, seen, expected or 0)
         else:
             counted = _counted(filtered)
             total = await _total(session, counted, _count_key(counted), query, len(rows), more)
