@@ -29,6 +29,12 @@ from rolodex.core.db import create_engine, dispose
 from rolodex.core.models import Base
 from rolodex.settings import Settings
 
+# Hypothesis' regex strategies are imported (and, as modules of a pytest plugin, assertion-
+# rewritten: parsed) on first use. Schemathesis first uses them deep inside its recursive walk
+# of the schema at collection, where CPython 3.11.7's AST constructor can fail with "recursion
+# depth mismatch", as one fresh-clone CI run did; resolving one here, at the top, imports them.
+hypothesis.strategies.from_regex("x").validate()
+
 EXAMPLES = int(os.environ.get("ROLODEX_FUZZ_EXAMPLES", "15"))
 COVERAGE = os.environ.get("ROLODEX_FUZZ_COVERAGE") == "1"
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
