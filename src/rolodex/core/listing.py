@@ -842,10 +842,9 @@ async def fetch_page(
     filtered = filter_statement(stmt, spec, query, dialect)
     keys = _keys(spec, query.sort)
     labels = [key.expr.label(f"_sort_{index}") for index, key in enumerate(keys)]
-    # A search's page: its matches are counted first (at most SEARCH_EXACT_UP_TO + 1). A few
-    # are read from the trigram indexes and sorted; many are found by walking the sort's index.
-    # The planner's estimate comes first: a fragment it expects far past the bound (common
-    # ones) skips reading the bound's worth of matches only to learn that there are more.
+    # A search's page: the planner's estimate first. Unless it is far past the bound (a common
+    # fragment), the matches are counted (at most SEARCH_EXACT_UP_TO + 1); a few are read from
+    # the trigram indexes and sorted, many are found by walking the sort's index.
     few = None
     found = None
     expected = None

@@ -71,12 +71,11 @@ class SearchCache:
         if not self.enabled:
             return await search()
         row = await pool.fetchrow(SNAPSHOT)
-        snapshot = "" if row is None else str(row[0])
-        found = self.get(key, snapshot) if snapshot else None
+        snapshot = str(row[0]) if row is not None else ""  # always one row
+        found = self.get(key, snapshot)
         if found is None:
             found = await search()
-            if snapshot:
-                self.put(key, snapshot, found)
+            self.put(key, snapshot, found)
         return found
 
 
