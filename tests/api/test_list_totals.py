@@ -11,12 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant, count_statements
 from tests.factories import client_body
 
 from rolodex.core import counts
-from rolodex.core.counts import COUNTS, CountCache
+from rolodex.core.counts import COUNTS, CountCache, Counted
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +54,36 @@ async def test_an_expired_total_is_counted_again_after_the_request(
         entry.expires = 0  # what time does
     assert (await _meta(api, "limit=2"))["total"] == 5, "the request does not wait for it"
     await asyncio.gather(*COUNTS._refreshes)
+    assert (await _meta(api, "limit=2"))["total"] == 6
+
+
+async def _expire_and_refresh(api: httpx.AsyncClient) -> None:
+    for entry in COUNTS._entries.values():
+        entry.expires = 0
+    await _meta(api, "limit=2")
+    await asyncio.gather(*COUNTS._refreshes)
+
+
+@pytest.mark.postgres_only  # SQLite has no snapshot to compare: it always counts again
+async def test_an_expired_total_is_not_counted_again_when_nothing_was_committed(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await _create(api, 5)
+    assert (await _meta(api, "limit=2"))["total"] == 5
+    await _expire_and_refresh(api)  # the first recount learns the snapshot
+    with count_statements(engine) as statements:
+        await _expire_and_refresh(api)
+    assert [s for s in statements if "pg_current_snapshot" in s]
+    assert not [s for s in statements if "count(" in s.lower()], "nothing changed: not counted"
+    assert (await _meta(api, "limit=2"))["total"] == 5
+    # A commit from outside the app makes the next recount count again.
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE clients SET name = name || '!' WHERE name = 'Client 0'"))
+    with count_statements(engine) as statements:
+        await _expire_and_refresh(api)
+    assert [s for s in statements if "count(" in s.lower()]
+    await _create(api, 1)
+    await _expire_and_refresh(api)
     assert (await _meta(api, "limit=2"))["total"] == 6
 
 
@@ -208,11 +239,11 @@ async def test_an_expired_total_is_counted_again_in_the_background(cache: CountC
     release = asyncio.Event()
     recounts = 0
 
-    async def sixty() -> int:
+    async def sixty(_since: str | None) -> Counted:
         nonlocal recounts
         recounts += 1
         await release.wait()
-        return 60
+        return Counted(60, None)
 
     async def never() -> int:
         raise AssertionError("no request counts on its own connection")
@@ -229,16 +260,46 @@ async def test_a_failed_recount_is_tried_again_later(cache: CountCache) -> None:
     async def fifty() -> int:
         return 50
 
-    async def failing() -> int:
+    async def failing(_since: str | None) -> Counted:
         raise TimeoutError("statement timeout")
+
+    async def recount(_since: str | None) -> Counted:
+        return Counted(50, None)
 
     assert await cache.total("key", fifty) == 50
     cache._entries["key"].expires = 0
     assert await cache.total("key", fifty, recount=failing) == 50
     await asyncio.gather(*cache._refreshes)
-    assert await cache.total("key", fifty, recount=fifty) == 50
+    assert await cache.total("key", fifty, recount=recount) == 50
     await asyncio.gather(*cache._refreshes)
     assert cache._entries["key"].expires > 0, "counted again"
+
+
+async def test_a_total_nothing_has_changed_since_is_kept_without_counting(
+    cache: CountCache,
+) -> None:
+    async def fifty() -> int:
+        return 50
+
+    asked: list[str | None] = []
+    now = "10:12:"
+
+    async def recount(since: str | None) -> Counted | None:
+        asked.append(since)
+        return None if since == now else Counted(55, now)
+
+    assert await cache.total("key", fifty) == 50
+    cache._entries["key"].expires = 0
+    await cache.total("key", fifty, recount=recount)
+    await asyncio.gather(*cache._refreshes)
+    assert asked == [None], "the first count's snapshot is not known: counted again"
+    assert await cache.total("key", fifty, recount=recount) == 55
+    cache._entries["key"].expires = 0
+    await cache.total("key", fifty, recount=recount)
+    await asyncio.gather(*cache._refreshes)
+    assert asked == [None, now]
+    assert cache._entries["key"].expires > 0, "kept for another while"
+    assert await cache.total("key", fifty, recount=recount) == 55
 
 
 async def test_a_failed_count_leaves_the_waiters_to_count_for_themselves(

@@ -15,6 +15,14 @@ that came along while it ran, the slowest percent of a first page's answers). Th
 `total` that may lag the data by up to `seconds` (and a recount) for lists of `threshold` rows
 or more; `fetch_page` never lets it contradict the page itself.
 
+A recount first asks whether anything was committed since the last one: it keeps the PostgreSQL
+snapshot (`pg_current_snapshot()`) read before it counted, and when the database's snapshot is
+still that one, no transaction that wrote has committed since (see core/search_cache.py), so the
+total is still exact and is kept for another `seconds` without counting. On a database that is
+only read (a reporting replica, a quiet night, the benchmark's read scenarios) a large total is
+counted once; a recount of a million rows, 230 ms of a core every `seconds` in each process, had
+been the slowest percent of a first page's answers.
+
 A search (`q`) is different: every fragment is a new statement, so remembering does not help,
 and a common fragment matches tens of thousands of rows, each a heap fetch to confirm the
 trigram index's guess (730 ms for one fragment at a million clients). On PostgreSQL a search
@@ -30,7 +38,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Select
@@ -56,12 +64,29 @@ SEARCH_EXACT_UP_TO = 3_000
 # first 3,001 matches of a common fragment cost 60 to 200 ms where its page costs 1.
 SEARCH_SURELY_MORE = 10 * SEARCH_EXACT_UP_TO
 
+# The PostgreSQL snapshot of the statement that reads it (in READ COMMITTED, each statement's
+# own): equal snapshots see the same committed rows (core/search_cache.py).
+SNAPSHOT = "SELECT pg_current_snapshot()::text"
+
+
+class Counted(NamedTuple):
+    """A recount's total, and the database snapshot read before it (None when not known)."""
+
+    total: int
+    snapshot: str | None
+
+
+# recount(snapshot of the last count) -> a new count, or None when the database's snapshot is
+# still that one (nothing committed since: the total stands).
+Recount = Callable[[str | None], Awaitable[Counted | None]]
+
 
 @dataclass(slots=True)
 class _Entry:
     total: int
     expires: float
     refreshing: bool = False
+    snapshot: str | None = None  # what the total was counted under, when known
 
 
 @dataclass
@@ -80,13 +105,14 @@ class CountCache:
         key: Hashable | None,
         count: Callable[[], Awaitable[int]],
         *,
-        recount: Callable[[], Awaitable[int]] | None = None,
+        recount: Recount | None = None,
     ) -> int:
         """The total for `key`: remembered when it is large and recent, else `count()`'s.
 
         An expired total is counted again by the first request that finds it: with `recount`
-        (a count on a connection of its own) in the background, that request too answering
-        the remembered total; without, by that request itself."""
+        (a count on a connection of its own, unless nothing was committed since the last) in
+        the background, that request too answering the remembered total; without, by that
+        request itself."""
         if key is None or self.seconds <= 0:
             return await count()
         entry = self._entries.get(key)
@@ -111,11 +137,15 @@ class CountCache:
                 return await count()
         return await self._first(key, count)
 
-    async def _refresh(
-        self, key: Hashable, entry: _Entry, recount: Callable[[], Awaitable[int]]
-    ) -> None:
+    async def _refresh(self, key: Hashable, entry: _Entry, recount: Recount) -> None:
         try:
-            await self._count(key, recount)
+            counted = await recount(entry.snapshot)
+            if counted is None:  # nothing committed since it was counted: still exact
+                entry.expires = time.monotonic() + self.seconds
+            elif counted.total >= self.threshold:
+                self._store(key, counted.total, counted.snapshot)
+            else:
+                self._entries.pop(key, None)
         except Exception as exc:  # the next request after expiry tries again
             log.warning("a list total could not be counted again: %s", type(exc).__name__)
         finally:
@@ -147,12 +177,12 @@ class CountCache:
             self._entries.pop(key, None)
         return total
 
-    def _store(self, key: Hashable, total: int) -> None:
+    def _store(self, key: Hashable, total: int, snapshot: str | None = None) -> None:
         if key not in self._entries and len(self._entries) >= self.max_entries:
             # Dicts keep insertion order: drop the oldest tenth.
             for old in list(self._entries)[: max(1, self.max_entries // 10)]:
                 del self._entries[old]
-        self._entries[key] = _Entry(total, time.monotonic() + self.seconds)
+        self._entries[key] = _Entry(total, time.monotonic() + self.seconds, snapshot=snapshot)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -40,6 +40,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -500,8 +501,8 @@ def _keys(spec: ListSpec, sort: Sequence[SortKey]) -> tuple[_Key, ...]:
 def encode_cursor(query: ListQuery, values: Sequence[Any]) -> str:
     """The cursor for the row after the one whose sort values (id last) are `values`."""
     payload = {"s": query.signature, "f": query.fingerprint, "k": [_jsonable(v) for v in values]}
-    text = json.dumps(payload, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    encoded = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(encoded).decode().rstrip("=")
 
 
 def _jsonable(value: Any) -> Any:
@@ -937,9 +938,16 @@ async def _total(
     recount = None
     if isinstance(engine := session.bind, AsyncEngine):
 
-        async def recount() -> int:  # after the request: on a connection of its own
+        async def recount(since: str | None) -> counts.Counted | None:
+            # After the request, on a connection of its own; the snapshot is read first, so a
+            # commit that lands meanwhile makes the next recount count again.
             async with engine.connect() as conn:
-                return int((await conn.execute(counted)).scalar_one())
+                snapshot = None
+                if conn.dialect.name == "postgresql":
+                    snapshot = str((await conn.execute(text(counts.SNAPSHOT))).scalar_one())
+                    if snapshot == since:
+                        return None
+                return counts.Counted(int((await conn.execute(counted)).scalar_one()), snapshot)
 
     total = await counts.COUNTS.total(key, count, recount=recount)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.

@@ -27,11 +27,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rolodex.core.counts import SNAPSHOT
 from rolodex.core.db import ReadPool
 from rolodex.core.listing import Page
-
-# The snapshot of the statement that reads it (in READ COMMITTED, each statement's own).
-SNAPSHOT = "SELECT pg_current_snapshot()::text"
 
 
 @dataclass
