@@ -232,6 +232,12 @@ class ReadPool:
     session settings; it connects on first use, so processes that never read this way (the
     CLI, SQLite) never open one. Statements run in autocommit: each sees what was committed
     when it started. `listeners` (tests) are called with every statement and its arguments.
+
+    When every connection is busy, requests wait their turn in a FIFO semaphore, not in the
+    pool: asyncpg's pool hands a freed connection to whichever request asks next, and a waiter
+    that loses that race queues again at the back. At 32 concurrent GETs on 5 connections a
+    process, that made p99 eight to ten times p50 (p50 9 ms, p99 80 to 110 ms); asyncio's
+    Semaphore gives each freed connection to the longest waiter.
     """
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -242,19 +248,21 @@ class ReadPool:
         self.listeners: list[Callable[[str, tuple[Any, ...]], None]] = []
         self._pool: asyncpg.Pool | None = None
         self._starting: asyncio.Lock | None = None
+        # Requests take the pool's connections in the order they asked (see the class doc).
+        self._turns = asyncio.Semaphore(self.size)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         for listener in self.listeners:
             listener(sql, args)
         pool = self._pool or await self._start()
-        async with pool.acquire() as conn:
+        async with self._turns, pool.acquire() as conn:
             return await conn.fetchrow(sql, *args)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         for listener in self.listeners:
             listener(sql, args)
         pool = self._pool or await self._start()
-        async with pool.acquire() as conn:
+        async with self._turns, pool.acquire() as conn:
             return list(await conn.fetch(sql, *args, record_class=Row))
 
     async def _start(self) -> asyncpg.Pool:
