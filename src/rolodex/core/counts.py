@@ -15,10 +15,11 @@ that came along while it ran, the slowest percent of a first page's answers). Th
 `total` that may lag the data by up to `seconds` (and a recount) for lists of `threshold` rows
 or more; `fetch_page` never lets it contradict the page itself.
 
-A recount first asks whether anything was committed since the last one: it keeps the PostgreSQL
-snapshot (`pg_current_snapshot()`) read before it counted, and when the database's snapshot is
-still that one, no transaction that wrote has committed since (see core/search_cache.py), so the
-total is still exact and is kept for another `seconds` without counting. On a database that is
+A recount first asks whether anything was committed since the last count: on PostgreSQL a count
+also answers the snapshot it ran under (`pg_current_snapshot()`, in the same statement), and
+when the database's snapshot is still that one, no transaction that wrote has committed since
+(see core/search_cache.py), so the total is still exact and is kept for another `seconds`
+without counting. On a database that is
 only read (a reporting replica, a quiet night, the benchmark's read scenarios) a large total is
 counted once; a recount of a million rows, 230 ms of a core every `seconds` in each process, had
 been the slowest percent of a first page's answers.
@@ -76,6 +77,8 @@ class Counted(NamedTuple):
     snapshot: str | None
 
 
+# count() -> the total, with the snapshot it was counted under when known.
+Count = Callable[[], Awaitable[int | Counted]]
 # recount(snapshot of the last count) -> a new count, or None when the database's snapshot is
 # still that one (nothing committed since: the total stands).
 Recount = Callable[[str | None], Awaitable[Counted | None]]
@@ -103,7 +106,7 @@ class CountCache:
     async def total(
         self,
         key: Hashable | None,
-        count: Callable[[], Awaitable[int]],
+        count: Count,
         *,
         recount: Recount | None = None,
     ) -> int:
@@ -114,7 +117,7 @@ class CountCache:
         the background, that request too answering the remembered total; without, by that
         request itself."""
         if key is None or self.seconds <= 0:
-            return await count()
+            return _counted(await count()).total
         entry = self._entries.get(key)
         if entry is not None:
             if entry.refreshing or entry.expires > time.monotonic():
@@ -134,7 +137,7 @@ class CountCache:
             try:
                 return await asyncio.shield(pending)
             except Exception:  # the first counter failed (a timeout, say): count on our own
-                return await count()
+                return _counted(await count()).total
         return await self._first(key, count)
 
     async def _refresh(self, key: Hashable, entry: _Entry, recount: Recount) -> None:
@@ -142,16 +145,14 @@ class CountCache:
             counted = await recount(entry.snapshot)
             if counted is None:  # nothing committed since it was counted: still exact
                 entry.expires = time.monotonic() + self.seconds
-            elif counted.total >= self.threshold:
-                self._store(key, counted.total, counted.snapshot)
             else:
-                self._entries.pop(key, None)
+                self._keep(key, counted)
         except Exception as exc:  # the next request after expiry tries again
             log.warning("a list total could not be counted again: %s", type(exc).__name__)
         finally:
             entry.refreshing = False
 
-    async def _first(self, key: Hashable, count: Callable[[], Awaitable[int]]) -> int:
+    async def _first(self, key: Hashable, count: Count) -> int:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
@@ -169,13 +170,16 @@ class CountCache:
         finally:
             self._pending.pop(key, None)
 
-    async def _count(self, key: Hashable, count: Callable[[], Awaitable[int]]) -> int:
-        total = await count()
-        if total >= self.threshold:
-            self._store(key, total)
+    async def _count(self, key: Hashable, count: Count) -> int:
+        counted = _counted(await count())
+        self._keep(key, counted)
+        return counted.total
+
+    def _keep(self, key: Hashable, counted: Counted) -> None:
+        if counted.total >= self.threshold:
+            self._store(key, counted.total, counted.snapshot)
         else:
             self._entries.pop(key, None)
-        return total
 
     def _store(self, key: Hashable, total: int, snapshot: str | None = None) -> None:
         if key not in self._entries and len(self._entries) >= self.max_entries:
@@ -186,6 +190,10 @@ class CountCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _counted(found: int | Counted) -> Counted:
+    return found if isinstance(found, Counted) else Counted(found, None)
 
 
 # One per process, configured from the settings when an app is made.

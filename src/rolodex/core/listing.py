@@ -932,22 +932,28 @@ async def _total(
     if not more and (fetched or offset == 0):  # the last page: the total is known
         return offset + fetched
 
-    async def count() -> int:
-        return int((await session.execute(counted)).scalar_one())
+    engine = session.bind
+    postgres = isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
+    # On PostgreSQL the count says which snapshot it counted under (the statement's own).
+    counting = counted.add_columns(func.pg_current_snapshot().cast(Text)) if postgres else counted
+
+    def read(row: Sequence[Any]) -> counts.Counted:
+        return counts.Counted(int(row[0]), str(row[1]) if postgres else None)
+
+    async def count() -> counts.Counted:
+        return read((await session.execute(counting)).one())
 
     recount = None
-    if isinstance(engine := session.bind, AsyncEngine):
+    if isinstance(engine, AsyncEngine):
 
         async def recount(since: str | None) -> counts.Counted | None:
-            # After the request, on a connection of its own; the snapshot is read first, so a
-            # commit that lands meanwhile makes the next recount count again.
+            # After the request, on a connection of its own.
             async with engine.connect() as conn:
-                snapshot = None
-                if conn.dialect.name == "postgresql":
-                    snapshot = str((await conn.execute(text(counts.SNAPSHOT))).scalar_one())
-                    if snapshot == since:
+                if postgres and since is not None:
+                    now = str((await conn.execute(text(counts.SNAPSHOT))).scalar_one())
+                    if now == since:
                         return None
-                return counts.Counted(int((await conn.execute(counted)).scalar_one()), snapshot)
+                return read((await conn.execute(counting)).one())
 
     total = await counts.COUNTS.total(key, count, recount=recount)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.
