@@ -130,3 +130,32 @@ async def test_one_client_costs_the_same_whatever_it_embeds(
         assert counts == {1}
     else:  # BEGIN, the client, its contacts, their other clients (when it has some), addresses
         assert counts == {4, 5}
+
+
+@pytest.mark.postgres_only  # SQLite has one writer at a time: nothing waits on the counter
+async def test_a_create_takes_the_event_counter_in_its_last_statement(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # The counter row stays locked until COMMIT and the organization's other writers wait for
+    # it: no statement may run between taking it and committing. A client with two contact
+    # persons records events both ways (the client's through the ORM, the contacts' as rows).
+    await api.post("/clients", json=client_body())  # the organization's counter exists
+    body = client_body(
+        contactPersons=[
+            {"firstName": "Ada", "lastName": "One", "isMain": True},
+            {"firstName": "Bo", "lastName": "Two"},
+        ]
+    )
+    with count_statements(engine) as seen:
+        answer = await api.post("/clients", json=body)
+    assert answer.status_code == 201, answer.text
+    counters = [index for index, sql in enumerate(seen) if "counters" in sql]
+    assert counters == [len(seen) - 1], seen
+    events = (await api.get("/events", params={"after": "0", "limit": "10"})).json()["data"]
+    sequences = [event["sequence"] for event in events]
+    assert sequences == list(range(sequences[0], sequences[0] + len(events)))
+    assert [event["type"] for event in events][-3:] == [
+        "client.created",
+        "contact_person.created",
+        "contact_person.created",
+    ]

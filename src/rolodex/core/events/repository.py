@@ -142,13 +142,18 @@ def reserve_sequences(session: Session, organization_id: UUID, count: int) -> in
 def number_events(session: Session, organization_id: UUID, event_ids: Sequence[UUID]) -> int | None:
     """PostgreSQL: `reserve_sequences` and the events' new sequences in one statement.
 
-    The events (flushed, in this order) get the reserved numbers; answers the last one, or None
-    when the organization has no event counter yet (then reserve_sequences creates it).
+    The events (inserted, in this order) get the reserved numbers; answers the last one (None
+    when none of them is left). The organization's first events create its counter first.
     """
     stmt = _NUMBER_EVENTS.bindparams(
         organization_id=organization_id, kind=COUNTER_KIND, count=len(event_ids), ids=event_ids
     )
     found = session.execute(stmt).first()
+    if found is None:
+        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
+        session.execute(pg_insert(Counter).values(row).on_conflict_do_nothing())
+        found = session.execute(stmt).first()
+    # None: the counter exists, so none of the events is left (deleted in this transaction).
     return None if found is None else int(found[0])
 
 

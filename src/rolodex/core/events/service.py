@@ -32,7 +32,7 @@ from rolodex.core.events import catalog, repository
 from rolodex.core.events.models import Event
 from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
-from rolodex.core.rows import RawJSON, insert_rows_sync, plain
+from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, plain
 
 PENDING = "rolodex.pending_events"
 # Fields that change on every write; they are left out of previousAttributes and history.
@@ -175,14 +175,21 @@ def assign_sequences(session: Session) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
         entries = by_org[org_id]
-        events = [entry for entry in entries if isinstance(entry, Event)]
-        if postgres and len(events) == len(entries):
-            # Inserted events only: the counter and their sequences in one statement.
-            last = repository.number_events(session, org_id, [event.id for event in events])
-            if last is not None:
-                for offset, event in enumerate(events):
-                    set_committed_value(event, "sequence", last - len(events) + 1 + offset)
-                continue
+        rows = [entry for entry in entries if isinstance(entry, dict)]
+        if postgres and len(rows) < COPY_FROM:
+            # The counter row stays locked from here to the end of COMMIT, and every other
+            # writer of the organization waits for it there: so the few rows of bulk writes
+            # are inserted first, unnumbered, and one statement then takes the counter and
+            # numbers every event (a lock held across three round trips had queued
+            # concurrent creates behind each other). Larger bulk writes take the numbers
+            # first and COPY the rows with them, which writes each row once.
+            insert_rows_sync(session, Event, rows)
+            ids = [entry.id if isinstance(entry, Event) else entry["id"] for entry in entries]
+            last = repository.number_events(session, org_id, ids)
+            for offset, entry in enumerate(entries):
+                if last is not None and isinstance(entry, Event):
+                    set_committed_value(entry, "sequence", last - len(ids) + 1 + offset)
+            continue
         first = repository.reserve_sequences(session, org_id, len(entries)) - len(entries) + 1
         rows = []
         for offset, entry in enumerate(entries):

@@ -1,4 +1,4 @@
-"""The read pool hands its connections out in the order requests asked for them."""
+"""The engine's companion pools: the read pool's turns, the side pool's commits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import random
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rolodex.core.db import ReadPool
+from rolodex.core.db import ReadPool, side_engine
 from rolodex.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
@@ -42,3 +44,12 @@ async def test_requests_get_a_connection_in_the_order_they_asked(settings: Setti
         await pool.close()
     assert len(answered) == 320
     assert answered == asked
+
+
+async def test_counter_bumps_do_not_wait_for_the_wal_flush(engine: AsyncEngine) -> None:
+    # core/db.py: a bump's row lock is held until its commit; a create that uses the number
+    # commits later and flushes the bump's WAL with its own.
+    side = side_engine(engine)
+    assert side is not engine
+    async with side.connect() as conn:
+        assert (await conn.execute(text("SHOW synchronous_commit"))).scalar_one() == "off"
