@@ -19,10 +19,10 @@ A recount first asks whether anything was committed since the last count: on Pos
 also answers the snapshot it ran under (`pg_current_snapshot()`, in the same statement), and
 when the database's snapshot is still that one, no transaction that wrote has committed since
 (see core/search_cache.py), so the total is still exact and is kept for another `seconds`
-without counting. On a database that is
-only read (a reporting replica, a quiet night, the benchmark's read scenarios) a large total is
-counted once; a recount of a million rows, 230 ms of a core every `seconds` in each process, had
-been the slowest percent of a first page's answers.
+without counting. On a database that is only read (a reporting replica, a quiet night, the
+benchmark's read scenarios) a large total is counted once; a recount of a million rows, 230 ms
+of a core every `seconds` in each process, had been the slowest percent of a first page's
+answers.
 
 A search (`q`) is different: every fragment is a new statement, so remembering does not help,
 and a common fragment matches tens of thousands of rows, each a heap fetch to confirm the
@@ -71,7 +71,7 @@ SNAPSHOT = "SELECT pg_current_snapshot()::text"
 
 
 class Counted(NamedTuple):
-    """A recount's total, and the database snapshot read before it (None when not known)."""
+    """A total, and the database snapshot it was counted under (None when not known)."""
 
     total: int
     snapshot: str | None

@@ -748,9 +748,13 @@ def _page_statement(
 
 
 def _plan(
-    filtered: Select[Any], keys: Sequence[_Key], labels: list[Any], query: ListQuery
+    filtered: Select[Any],
+    keys: Sequence[_Key],
+    labels: list[Any],
+    query: ListQuery,
+    dialect: Dialect,
 ) -> _Plan:
-    counted = _counted(filtered)
+    counted = _counted(filtered, dialect)
     return _Plan(_page_statement(filtered, keys, labels, query), counted, _count_key(counted))
 
 
@@ -761,7 +765,7 @@ def _reused_plan(
     if plan is None:
         keys = _keys(spec, query.sort)
         labels = [key.expr.label(f"_sort_{index}") for index, key in enumerate(keys)]
-        plan = _plan(filter_statement(stmt, spec, query, dialect), keys, labels, query)
+        plan = _plan(filter_statement(stmt, spec, query, dialect), keys, labels, query, dialect)
         _PLANS[reuse] = plan
         if len(_PLANS) > _PLANS_KEPT:
             _PLANS.popitem(last=False)
@@ -878,7 +882,7 @@ async def fetch_page(
             seen = _seen(offset, len(rows), more)
             total = max(counts.SEARCH_EXACT_UP_TO + 1, seen, expected or 0)
         else:
-            counted = _counted(filtered)
+            counted = _counted(filtered, dialect)
             total = await _total(session, counted, _count_key(counted), query, len(rows), more)
     return _finish(query, rows, total, more, plain)
 
@@ -907,14 +911,17 @@ def _seen(offset: int, fetched: int, more: bool) -> int:
     return offset + fetched + (1 if more else 0) if fetched else 0
 
 
-def _counted(filtered: Select[Any]) -> Select[Any]:
-    """The statement that counts `filtered`'s rows."""
+def _counted(filtered: Select[Any], dialect: Dialect) -> Select[Any]:
+    """The statement that counts `filtered`'s rows; on PostgreSQL it also answers the snapshot it
+    counted under (the statement's own: see core/counts.py)."""
     if getattr(filtered, "_distinct", False) or getattr(filtered, "_group_by_clauses", ()):
         counted = select(func.count()).select_from(filtered.order_by(None).subquery())
     else:
         # The same rows, without wrapping the entity's columns in a subquery (whose building
         # cost more than the rest of a page).
         counted = filtered.with_only_columns(func.count(), maintain_column_froms=True)
+    if dialect.name == "postgresql":
+        counted = counted.add_columns(func.pg_current_snapshot().cast(Text))
     return counted.order_by(None)
 
 
@@ -933,15 +940,12 @@ async def _total(
         return offset + fetched
 
     engine = session.bind
-    postgres = isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
-    # On PostgreSQL the count says which snapshot it counted under (the statement's own).
-    counting = counted.add_columns(func.pg_current_snapshot().cast(Text)) if postgres else counted
 
     def read(row: Sequence[Any]) -> counts.Counted:
-        return counts.Counted(int(row[0]), str(row[1]) if postgres else None)
+        return counts.Counted(int(row[0]), str(row[1]) if len(row) > 1 else None)
 
     async def count() -> counts.Counted:
-        return read((await session.execute(counting)).one())
+        return read((await session.execute(counted)).one())
 
     recount = None
     if isinstance(engine, AsyncEngine):
@@ -949,11 +953,11 @@ async def _total(
         async def recount(since: str | None) -> counts.Counted | None:
             # After the request, on a connection of its own.
             async with engine.connect() as conn:
-                if postgres and since is not None:
+                if since is not None:  # PostgreSQL
                     now = str((await conn.execute(text(counts.SNAPSHOT))).scalar_one())
                     if now == since:
                         return None
-                return read((await conn.execute(counting)).one())
+                return read((await conn.execute(counted)).one())
 
     total = await counts.COUNTS.total(key, count, recount=recount)
     # A remembered total may predate rows this page shows: it never says fewer than are seen.
