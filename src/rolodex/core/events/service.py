@@ -191,14 +191,12 @@ def assign_sequences(session: Session) -> None:
                     set_committed_value(entry, "sequence", last - len(ids) + 1 + offset)
             continue
         first = repository.reserve_sequences(session, org_id, len(entries)) - len(entries) + 1
-        rows = []
         for offset, entry in enumerate(entries):
             if isinstance(entry, dict):
                 entry["sequence"] = first + offset
-                rows.append(entry)
             else:
                 entry.sequence = first + offset
-        insert_rows_sync(session, Event, rows)
+        insert_rows_sync(session, Event, rows)  # the dicts above, numbered now
     # The commit flushes the ORM events' updates right after this hook.
 
 
