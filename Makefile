@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SIZE ?= 1000000
 BENCH_ARGS ?=
+TEST_ARGS ?= -n logical
 
 .DEFAULT_GOAL := help
 
@@ -28,7 +29,7 @@ run: install ## migrate ./rolodex.db, load the demo organization, print its admi
 	$(BIN)/rolodex serve --host $(HOST) --port $(PORT)
 
 test: install ## run the whole test suite (SQLite always, PostgreSQL when reachable)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(TEST_ARGS)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests bench migrations
