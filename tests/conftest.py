@@ -6,7 +6,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,9 +92,59 @@ async def drop_pg_database(url: str) -> None:
         await conn.close()
 
 
+# Under pytest-xdist (make test), the workers share one PostgreSQL cluster, and a commit in any
+# of its databases changes `pg_current_snapshot()`. A `quiet_cluster` test needs the snapshot to
+# stay still while it runs (the search cache, the kept totals): it holds this advisory lock
+# exclusively, and every other test, and every worker's database setup, holds it shared.
+CLUSTER_LOCK = 0x726F6C6F
+
+
+class ClusterTurns:
+    """The advisory lock CLUSTER_LOCK, taken on a connection to the maintenance database
+    (advisory locks belong to one database); nothing is taken outside xdist."""
+
+    def __init__(self, conn: asyncpg.Connection | None) -> None:
+        self.conn = conn
+
+    @asynccontextmanager
+    async def turn(self, *, alone: bool = False) -> AsyncIterator[None]:
+        if self.conn is None:
+            yield
+            return
+        mode = "" if alone else "_shared"
+        await self.conn.execute(f"SELECT pg_advisory_lock{mode}($1)", CLUSTER_LOCK)
+        try:
+            yield
+        finally:
+            await self.conn.execute(f"SELECT pg_advisory_unlock{mode}($1)", CLUSTER_LOCK)
+
+
+@pytest.fixture(scope="session")
+async def cluster_turns() -> AsyncIterator[ClusterTurns]:
+    if not PG_OK or "PYTEST_XDIST_WORKER" not in os.environ:
+        yield ClusterTurns(None)
+        return
+    conn = await asyncpg.connect(_pg_dsn(PG_URL))
+    try:
+        yield ClusterTurns(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(autouse=True)
+async def _cluster_turn(
+    request: pytest.FixtureRequest, cluster_turns: ClusterTurns
+) -> AsyncIterator[None]:
+    alone = request.node.get_closest_marker("quiet_cluster") is not None
+    async with cluster_turns.turn(alone=alone):
+        yield
+
+
 @pytest.fixture(scope="session", params=backends())
 async def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    cluster_turns: ClusterTurns,
 ) -> AsyncIterator[str]:
     """A migrated database for the whole session, one per backend."""
     if request.param == "sqlite":
@@ -103,12 +153,14 @@ async def database_url(
         await asyncio.to_thread(migrate.upgrade, url)
         yield url
         return
-    url = await create_pg_database()
-    try:
+    async with cluster_turns.turn():
+        url = await create_pg_database()
         await asyncio.to_thread(migrate.upgrade, url)
+    try:
         yield url
     finally:
-        await drop_pg_database(url)
+        async with cluster_turns.turn():
+            await drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +182,7 @@ def backend(engine: AsyncEngine) -> str:
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+async def _clean_tables(request: pytest.FixtureRequest, _cluster_turn: None) -> AsyncIterator[None]:
     """Tables are emptied after every test that used the database."""
     yield
     if "engine" not in request.fixturenames:

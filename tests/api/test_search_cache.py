@@ -31,6 +31,7 @@ async def _create(api: httpx.AsyncClient, name: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
+@pytest.mark.quiet_cluster  # a commit in another worker's database changes the snapshot
 async def test_a_repeated_search_reads_only_the_snapshot(
     api: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
