@@ -56,6 +56,35 @@ class TestCreate:
             ("A", False),
         ]
 
+    @pytest.mark.parametrize(
+        "nested",
+        [
+            {},
+            {"contactPersons": None, "addresses": None},
+            {"contactPersons": [], "addresses": []},
+            {"contactPersons": [{"name": "A"}, {"name": "B", "isMain": True}, {"name": "C"}]},
+            {
+                "contactPersons": [
+                    {"firstName": "Ann", "lastName": "Ek", "email": "ann@example.com"},
+                    {"name": "Bo", "isMain": False, "phone": "+46 8 555 0100", "tags": ["x"]},
+                ],
+                "addresses": [{"city": "Oslo"}],
+            },
+            {"contactPersons": [{"name": "D", "externalId": "crm-d"}]},
+        ],
+        ids=["absent", "null", "empty", "main-last", "with-addresses", "external-id"],
+    )
+    async def test_answer_is_what_a_get_shows(
+        self, api: httpx.AsyncClient, nested: dict[str, Any]
+    ) -> None:
+        # A create with only new contact persons answers them as written, without reading them
+        # back (clients_service.create_view): the answer must still be the stored client's.
+        r = await api.post("/clients", json=client_body(**nested))
+        assert r.status_code == 201, r.text
+        got = await api.get(f"/clients/{r.json()['id']}")
+        assert r.json() == got.json()
+        assert r.headers["ETag"] == got.headers["ETag"]
+
     async def test_link_item_may_update_fields(self, api: httpx.AsyncClient) -> None:
         old = await existing_contact(api)
         r = await api.post(

@@ -202,7 +202,7 @@ class TestLifetime:
     ) -> None:
         from rolodex.core.clients import service as clients_service
 
-        real = clients_service.create
+        real = clients_service.create_view
         failures = iter([True])
 
         async def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -210,7 +210,7 @@ class TestLifetime:
                 raise RuntimeError("boom")
             return await real(*args, **kwargs)
 
-        monkeypatch.setattr(clients_service, "create", flaky)
+        monkeypatch.setattr(clients_service, "create_view", flaky)
         async with await make_api(settings, engine, tenant) as api:
             body = client_body()
             r = await api.post("/clients", json=body, headers=key("k-500"))

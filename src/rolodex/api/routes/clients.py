@@ -64,11 +64,9 @@ async def create_client(
     response: Response,
 ) -> Any:
     """Create a client (with contact persons and addresses, all or nothing)."""
-    client = await clients_service.create(session, principal, body)
-    set_etag(response, client.version)
-    return json_response(
-        await _one(session, principal, client), ClientRead, response, status_code=201
-    )
+    shown = await clients_service.create_view(session, principal, body)
+    set_etag(response, shown["version"])
+    return json_response(shown, ClientRead, response, status_code=201)
 
 
 # The list's parameters, for OpenAPI: the route reads them from the request itself

@@ -270,6 +270,26 @@ async def build(
 
 async def create(session: AsyncSession, principal: Principal, data: ClientCreate) -> Client:
     """Create a client with the next number."""
+    return (await _create(session, principal, data))[0]
+
+
+async def create_view(
+    session: AsyncSession, principal: Principal, data: ClientCreate
+) -> dict[str, Any]:
+    """`create`, answered as the API shows the client. When what it embeds is only what this
+    create wrote (new contact persons, no addresses), it is shown as written, not read back."""
+    client, contacts = await _create(session, principal, data)
+    if contacts is None or data.addresses:
+        return with_embedded(
+            client, (await embeds.load(session, principal, [client.id]))[client.id]
+        )
+    return to_read(client, contact_persons=contacts, addresses=[])
+
+
+async def _create(
+    session: AsyncSession, principal: Principal, data: ClientCreate
+) -> tuple[Client, list[dict[str, Any]] | None]:
+    """The new client, and its contact persons as shown when they were all new (else None)."""
     client = await build(session, principal, data)
     await sync_external_ids(session, principal, client, new=True)
     client.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
@@ -285,8 +305,21 @@ async def create(session: AsyncSession, principal: Principal, data: ClientCreate
     await repository.flush(session)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
-    await _set_nested(session, principal, client, data, replace=False, new_contacts=new_contacts)
-    return client
+    contacts: list[dict[str, Any]] | None = []
+    if new_contacts is not None:
+        contacts = await contacts_service.create_for_new_client(
+            session, principal, client.id, new_contacts
+        )
+    elif data.contact_persons:
+        await contacts_service.set_for_client(
+            session, principal, client.id, data.contact_persons, replace=False
+        )
+        contacts = None
+    if data.addresses is not None:
+        await addresses_service.set_for_client(
+            session, principal, client.id, data.addresses, replace=False
+        )
+    return client, contacts
 
 
 async def update(
@@ -395,13 +428,9 @@ async def _set_nested(
     data: ClientCreate,
     *,
     replace: bool,
-    new_contacts: contacts_service.NewContacts | None = None,
 ) -> None:
-    """The body's contactPersons and addresses, when given (null or absent: left as they are);
-    `new_contacts`: the contactPersons of a client created in this transaction, prepared."""
-    if new_contacts is not None:
-        await contacts_service.create_for_new_client(session, principal, client.id, new_contacts)
-    elif data.contact_persons is not None:
+    """The body's contactPersons and addresses, when given (null or absent: left as they are)."""
+    if data.contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, data.contact_persons, replace=replace
         )

@@ -457,10 +457,11 @@ async def prepare_new(
 
 async def create_for_new_client(
     session: AsyncSession, principal: Principal, client_id: UUID, new: NewContacts
-) -> None:
+) -> list[dict[str, Any]]:
     """`set_for_client` for a client created in this transaction, when every item is a new
     contact without an externalId (`all_new`): the same rows and events, written together
-    (contacts, links, events: three statements instead of a dozen).
+    (contacts, links, events: three statements instead of a dozen). Answers the contacts as
+    the client's response embeds them (main first, then by number), as written.
 
     Nothing can be linked to the client yet, so there is nothing to watch or unlink; without
     an externalId or externalIds a contact has no unique value that one item could take from
@@ -468,7 +469,7 @@ async def create_for_new_client(
     """
     contacts = new.contacts
     if not contacts:
-        return
+        return []
     session.add_all(contacts)
     await repository.flush(session)
     chosen = [contact.id for contact in contacts]
@@ -477,6 +478,7 @@ async def create_for_new_client(
         session, principal, client_id, [(cid, cid == main) for cid in chosen]
     )
     views = [ContactView(c, client_id, c.id == main, [client_id]) for c in contacts]
+    shown = [to_read(view) for view in views]
     await events_service.record_many(
         session,
         principal,
@@ -484,12 +486,19 @@ async def create_for_new_client(
         [
             (
                 view.contact.id,
-                events_service.snapshot_json(ContactPersonRead, to_read(view)),
+                events_service.snapshot_json(ContactPersonRead, read),
                 view.contact.updated_at,
             )
-            for view in views
+            for view, read in zip(views, shown, strict=True)
         ],
     )
+    # The order of embeds.load (contacts_repository.embedded_json): main first, then number.
+    return [read for _, read in sorted(zip(views, shown, strict=True), key=_embedded_order)]
+
+
+def _embedded_order(pair: tuple[ContactView, dict[str, Any]]) -> tuple[bool, int]:
+    view = pair[0]
+    return not view.is_main, view.contact.number
 
 
 async def _item(
