@@ -9,7 +9,10 @@ per write operation), too slow for every CI run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import os
+import pkgutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,11 +32,18 @@ from rolodex.core.db import create_engine, dispose
 from rolodex.core.models import Base
 from rolodex.settings import Settings
 
-# Hypothesis' regex strategies are imported (and, as modules of a pytest plugin, assertion-
-# rewritten: parsed) on first use. Schemathesis first uses them deep inside its recursive walk
-# of the schema at collection, where CPython 3.11.7's AST constructor can fail with "recursion
-# depth mismatch", as one fresh-clone CI run did; resolving one here, at the top, imports them.
-hypothesis.strategies.from_regex("x").validate()
+# Hypothesis' and schemathesis' modules are assertion-rewritten (parsed) when first imported,
+# as modules of pytest plugins, and many are imported inside functions, on first use. Schemathesis
+# first uses some deep inside its recursive walk of the schema at collection, where CPython
+# 3.11.7's AST constructor can fail with "recursion depth mismatch": runs of the suite did, on
+# hypothesis' regex strategies once and, under pytest-xdist, on schemathesis' dictionary
+# overlays. So the packages that generate cases are imported here, at the top (about 2 s).
+EAGER = ("schemathesis.generation", "schemathesis.specs", "schemathesis.core")
+EAGER += ("hypothesis.strategies", "hypothesis.internal")
+for package in EAGER:
+    for found in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}."):
+        with contextlib.suppress(ImportError):  # optional extras (attrs)
+            importlib.import_module(found.name)
 
 EXAMPLES = int(os.environ.get("ROLODEX_FUZZ_EXAMPLES", "15"))
 COVERAGE = os.environ.get("ROLODEX_FUZZ_COVERAGE") == "1"
