@@ -76,39 +76,37 @@ async def record(
     subject_id: UUID | None = None,
     subject_kind: str | None = None,
     at: datetime | None = None,
-) -> Event:
-    """Append an event to the outbox in the caller's transaction (flushed, never committed).
+) -> None:
+    """Append an event to the outbox in the caller's transaction (written before it commits).
 
     `obj` is the record after the change (see `snapshot`); `previous` the snapshot before it, for
     updates: the event then carries only the changed fields in `previousAttributes`. The subject
     defaults to `obj["id"]` and the kind to the type's prefix; `at` to now (pass the record's
     `updatedAt` so that `?asOf=<updatedAt>` finds this very change).
+
+    Outside a savepoint the row is kept until the commit hook, which inserts it with the
+    transaction's other events in one statement (a create with contact persons: one INSERT for
+    all its events). In a savepoint, which may still be rolled back, it is flushed at once.
     """
     if event_type not in catalog.EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}: add it to events/catalog.py")
-    kind = subject_kind or catalog.kind_of(event_type)
-    event = Event(
-        organization_id=principal.organization_id,
-        sequence=None,
-        type=event_type,
-        occurred_at=at or now(),
-        actor_key_id=principal.key_id,
-        subject_kind=kind,
-        subject_id=subject_id or UUID(str(obj["id"])),
-        data={
+    row = _row(
+        principal,
+        event_type,
+        subject_kind or catalog.kind_of(event_type),
+        subject_id or UUID(str(obj["id"])),
+        {
             "object": dict(obj),
             "previousAttributes": None if previous is None else changed(previous, obj),
         },
+        at or now(),
     )
-    session.add(event)
-    await session.flush()
-    session.info.setdefault(PENDING, []).append(event)
-    return event
+    await _keep(session, principal, [row])
 
 
 @dataclass
 class _Deferred:
-    """Creation events of a bulk write, as rows: inserted by the commit hook, numbered."""
+    """Events as rows, kept until the commit hook inserts them, numbered."""
 
     organization_id: UUID
     rows: list[dict[str, Any]]
@@ -122,10 +120,9 @@ async def record_many(
 ) -> None:
     """Append one creation-style event per (subject id, object as JSON, moment) (bulk writes).
 
-    Each object is the record's `snapshot_json`. Outside a savepoint the rows are kept until
-    the commit hook, which inserts them with their sequences in one statement (COPY on
-    PostgreSQL): no ORM objects, no UPDATE afterwards. In a savepoint (which may still be
-    rolled back) they are flushed at once, as `record` does.
+    Each object is the record's `snapshot_json`. Kept as `record` keeps one: the commit hook
+    inserts the rows with their sequences in one statement (COPY on PostgreSQL from COPY_FROM
+    rows): no ORM objects, no UPDATE afterwards.
     """
     if event_type not in catalog.EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}: add it to events/catalog.py")
@@ -133,19 +130,43 @@ async def record_many(
         return
     kind = catalog.kind_of(event_type)
     rows = [
-        {
-            "id": new_id(),
-            "organization_id": principal.organization_id,
-            "sequence": None,
-            "type": event_type,
-            "occurred_at": moment,
-            "actor_key_id": principal.key_id,
-            "subject_kind": kind,
-            "subject_id": subject_id,
-            "data": {"object": RawJSON(obj), "previousAttributes": None},
-        }
+        _row(
+            principal,
+            event_type,
+            kind,
+            subject_id,
+            {"object": RawJSON(obj), "previousAttributes": None},
+            moment,
+        )
         for subject_id, obj, moment in objects
     ]
+    await _keep(session, principal, rows)
+
+
+def _row(
+    principal: Principal,
+    event_type: str,
+    kind: str,
+    subject_id: UUID,
+    data: dict[str, Any],
+    moment: datetime,
+) -> dict[str, Any]:
+    """An events row, every column (rows.insert_rows), not numbered yet."""
+    return {
+        "id": new_id(),
+        "organization_id": principal.organization_id,
+        "sequence": None,
+        "type": event_type,
+        "occurred_at": moment,
+        "actor_key_id": principal.key_id,
+        "subject_kind": kind,
+        "subject_id": subject_id,
+        "data": data,
+    }
+
+
+async def _keep(session: AsyncSession, principal: Principal, rows: list[dict[str, Any]]) -> None:
+    """Rows for the commit hook; in a savepoint, flushed as Events now (its rollback drops them)."""
     pending = session.info.setdefault(PENDING, [])
     if not session.in_nested_transaction():
         pending.append(_Deferred(principal.organization_id, rows))
