@@ -74,6 +74,39 @@ async def test_numbers_stay_unique_under_parallel_creates(cluster: Cluster) -> N
     assert sorted(c["number"] for c in listed.json()["data"]) == numbers
 
 
+async def test_client_and_contact_numbers_stay_unique_when_reserved_together(
+    cluster: Cluster,
+) -> None:
+    # A client created with new contact persons reserves both kinds in one statement
+    # (numbers.reserve); bare contact persons reserve theirs alone, at the same time.
+    clients = [cluster.client(0), cluster.client(1)]
+    with_contacts = [
+        {"name": f"Pair {i}", "contactPersons": [{"name": f"P{i}a"}, {"name": f"P{i}b"}]}
+        for i in range(CREATES)
+    ]
+    try:
+        anchor = (await clients[0].post("/clients", json={"name": "Anchor"})).json()["id"]
+        lone_url = f"/clients/{anchor}/contact-persons"
+        answers = await asyncio.gather(
+            *(clients[i % 2].post("/clients", json=body) for i, body in enumerate(with_contacts)),
+            *(clients[i % 2].post(lone_url, json={"name": f"Lone {i}"}) for i in range(20)),
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert {a.status_code for a in answers} == {201}, [
+        a.text for a in answers if a.status_code != 201
+    ][:3]
+    made, lone = answers[:CREATES], answers[CREATES:]
+    client_numbers = sorted(a.json()["number"] for a in made)
+    assert len(set(client_numbers)) == CREATES
+    contact_numbers = sorted(
+        [c["number"] for a in made for c in a.json()["contactPersons"]]
+        + [a.json()["number"] for a in lone]
+    )
+    assert contact_numbers == list(range(contact_numbers[0], contact_numbers[0] + 2 * CREATES + 20))
+
+
 async def test_if_match_has_exactly_one_winner(cluster: Cluster) -> None:
     async with cluster.client(0) as client:
         created = await client.post("/clients", json={"name": "Contested"})

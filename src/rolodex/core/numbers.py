@@ -12,9 +12,11 @@ the final guarantee.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, bindparam, update
+from sqlalchemy import BigInteger, bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -37,6 +39,42 @@ async def next_numbers(
     return range(last - count + 1, last + 1)
 
 
+async def reserve(
+    session: AsyncSession, organization_id: UUID, counts: Mapping[str, int]
+) -> dict[str, range]:
+    """`next_numbers` for several kinds at once (a client and its new contact persons): on
+    PostgreSQL one statement on the side pool, which locks the counters in kind order."""
+    wanted = {kind: count for kind, count in counts.items() if count > 0}
+    engine = session.bind
+    if len(wanted) < 2 or not (
+        isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
+    ):
+        return {
+            kind: await next_numbers(session, organization_id, kind, n)
+            for kind, n in wanted.items()
+        }
+    kinds = sorted(wanted)
+    params = {
+        "of_organization": organization_id,
+        "kinds": kinds,
+        "counts": [wanted[k] for k in kinds],
+    }
+    async with side_engine(engine).connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        last = await _bump_many(conn, params)
+        if len(last) < len(kinds):
+            # The first number of some kind: create its row (of two concurrent inserts one
+            # wins), then bump them all; the statement above changed nothing then.
+            missing = [
+                {"organization_id": organization_id, "kind": k, "value": 0}
+                for k in kinds
+                if k not in last
+            ]
+            await conn.execute(pg_insert(Counter).values(missing).on_conflict_do_nothing())
+            last = await _bump_many(conn, params)
+    return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
+
+
 async def next_number(session: AsyncSession, organization_id: UUID, kind: str) -> int:
     """Reserve the next number of `kind` for the organization."""
     return (await next_numbers(session, organization_id, kind))[0]
@@ -52,6 +90,34 @@ _BUMP = (
     .values(value=Counter.value + bindparam("by", type_=BigInteger()))
     .returning(Counter.value)
 )
+
+
+# Every row is locked first, in kind order (the materialized CTE), so that two reservations of
+# the same kinds never wait for each other crosswise; a kind without a row yet is left out, and
+# then nothing is bumped (`reserve` creates the rows and asks again).
+_BUMP_MANY = text(
+    """
+    WITH wanted AS MATERIALIZED (
+        SELECT counters.kind, asked.count
+        FROM counters
+        JOIN unnest(CAST(:kinds AS varchar[]), CAST(:counts AS bigint[])) AS asked(kind, count)
+            ON asked.kind = counters.kind
+        WHERE counters.organization_id = :of_organization
+        ORDER BY counters.kind
+        FOR UPDATE OF counters
+    )
+    UPDATE counters SET value = counters.value + wanted.count
+    FROM wanted
+    WHERE counters.organization_id = :of_organization
+        AND counters.kind = wanted.kind
+        AND (SELECT count(*) FROM wanted) = cardinality(CAST(:kinds AS varchar[]))
+    RETURNING counters.kind, counters.value
+    """
+)
+
+
+async def _bump_many(conn: AsyncConnection, params: dict[str, Any]) -> dict[str, int]:
+    return {kind: int(value) for kind, value in (await conn.execute(_BUMP_MANY, params)).all()}
 
 
 async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:

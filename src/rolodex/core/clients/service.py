@@ -292,11 +292,20 @@ async def _create(
     """The new client, and its contact persons as shown when they were all new (else None)."""
     client = await build(session, principal, data)
     await sync_external_ids(session, principal, client, new=True)
-    client.number = await numbers.next_number(session, principal.organization_id, NUMBER_KIND)
+    items = data.contact_persons
+    fresh = items if items and contacts_service.all_new(items) else ()
+    reserved = await numbers.reserve(
+        session,
+        principal.organization_id,
+        {NUMBER_KIND: 1, contacts_service.NUMBER_KIND: len(fresh)},
+    )
+    client.number = reserved[NUMBER_KIND][0]
     client.search_text = search_text(client)
     new_contacts = None
-    if data.contact_persons and contacts_service.all_new(data.contact_persons):
-        new_contacts = await contacts_service.prepare_new(session, principal, data.contact_persons)
+    if fresh:
+        new_contacts = contacts_service.prepare_new(
+            principal, fresh, reserved[contacts_service.NUMBER_KIND]
+        )
         if session.get_bind().dialect.name == "postgresql":
             # What the links' trigger would set: written with the row, the trigger then finds
             # it current instead of updating the new row (a second version, every index).

@@ -432,18 +432,15 @@ class NewContacts:
         return "\x01".join(c.search_text for c in sorted(self.contacts, key=lambda c: c.id))
 
 
-async def prepare_new(
-    session: AsyncSession, principal: Principal, items: Sequence[ClientContactPersonIn]
+def prepare_new(
+    principal: Principal, items: Sequence[ClientContactPersonIn], reserved: range
 ) -> NewContacts:
-    """The new contacts of `items` (`all_new`), checked, numbered and with their ids, ready for
-    `create_for_new_client`: the client's own row can then carry their search text."""
+    """The new contacts of `items` (`all_new`), checked, numbered from `reserved` (one number
+    each, NUMBER_KIND) and with their ids, ready for `create_for_new_client`: the client's own
+    row can then carry their search text."""
     _check_items(items)
     contacts: list[ContactPerson] = []
-    if not items:
-        return NewContacts(items, contacts)
-    numbers_left = iter(
-        await numbers.next_numbers(session, principal.organization_id, NUMBER_KIND, len(items))
-    )
+    numbers_left = iter(reserved)
     for index, item in enumerate(items):
         with under(f"contactPersons[{index}]"):
             contact = _new(principal)
