@@ -71,8 +71,13 @@ async def test_an_expired_total_is_not_counted_again_when_nothing_was_committed(
 ) -> None:
     await _create(api, 5)
     assert (await _meta(api, "limit=2"))["total"] == 5  # counted with its snapshot
-    with count_statements(engine) as statements:
-        await _expire_and_refresh(api)
+    # Up to three tries, as in test_search_cache: a commit elsewhere in the cluster moves the
+    # snapshot, and the total is then rightly counted again, under the new one.
+    for _ in range(3):
+        with count_statements(engine) as statements:
+            await _expire_and_refresh(api)
+        if not [s for s in statements if "count(" in s.lower()]:
+            break
     assert [s for s in statements if "pg_current_snapshot" in s]
     assert not [s for s in statements if "count(" in s.lower()], "nothing changed: not counted"
     assert (await _meta(api, "limit=2"))["total"] == 5

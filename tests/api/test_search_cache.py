@@ -38,8 +38,14 @@ async def test_a_repeated_search_reads_only_the_snapshot(
     await _create(api, "Snapshot Alpha")
     await _create(api, "Snapshot Beta")
     first = await api.get("/clients", params={"q": "snapshot", "sort": "name"})
-    with count_statements(engine) as seen:
-        again = await api.get("/clients", params={"q": "snapshot", "sort": "name"})
+    # A commit elsewhere in the cluster (a module fixture of another xdist worker, which holds
+    # no turn) moves the snapshot, and the search runs again, kept under the new one: so up to
+    # three tries. A cache that never answers fails all three.
+    for _ in range(3):
+        with count_statements(engine) as seen:
+            again = await api.get("/clients", params={"q": "snapshot", "sort": "name"})
+        if seen == [SNAPSHOT]:
+            break
     assert again.json() == first.json()
     assert [c["name"] for c in again.json()["data"]] == ["Snapshot Alpha", "Snapshot Beta"]
     # The documents of the page's unchanged rows are kept too (documents.DocumentCache).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Tenant, create_pg_database, drop_pg_database
+from tests.conftest import ClusterTurns, Tenant, create_pg_database, drop_pg_database
 from tests.servers import Server, make_tenant_at
 
 from rolodex.api.app import BASE_PATH
@@ -40,12 +40,16 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
-    url = await create_pg_database("rolodex_race")
+async def cluster(
+    tmp_path_factory: pytest.TempPathFactory, cluster_turns: ClusterTurns
+) -> AsyncIterator[Cluster]:
+    async with cluster_turns.turn():  # not beside a quiet_cluster test
+        url = await create_pg_database("rolodex_race")
     servers: list[Server] = []
     try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        tenant = await make_tenant_at(url)
+        async with cluster_turns.turn():
+            await asyncio.to_thread(migrate.upgrade, url)
+            tenant = await make_tenant_at(url)
         logs: Path = tmp_path_factory.mktemp("race-logs")
         servers = [Server(url, logs), Server(url, logs)]
         for server in servers:
@@ -54,7 +58,8 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     finally:
         for server in servers:
             server.stop()
-        await drop_pg_database(url)
+        async with cluster_turns.turn():
+            await drop_pg_database(url)
 
 
 async def test_numbers_stay_unique_under_parallel_creates(cluster: Cluster) -> None:

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy import event
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import ClusterTurns, create_pg_database, drop_pg_database
 
 from rolodex.api.app import BASE_PATH, create_app
 from rolodex.core import migrate
@@ -164,13 +164,17 @@ async def _load(url: str) -> Loaded:
 
 
 @pytest.fixture(scope="module")
-async def loaded() -> AsyncIterator[Loaded]:
-    url = await create_pg_database("rolodex_explain")
+async def loaded(cluster_turns: ClusterTurns) -> AsyncIterator[Loaded]:
+    async with cluster_turns.turn():  # writes for a while: not beside a quiet_cluster test
+        url = await create_pg_database("rolodex_explain")
     try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        yield await _load(url)
+        async with cluster_turns.turn():
+            await asyncio.to_thread(migrate.upgrade, url)
+            data = await _load(url)
+        yield data
     finally:
-        await drop_pg_database(url)
+        async with cluster_turns.turn():
+            await drop_pg_database(url)
 
 
 def list_requests(data: Loaded) -> list[list[tuple[str, str]]]:
