@@ -12,7 +12,8 @@ the final guarantee.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -31,8 +32,7 @@ async def next_numbers(
     """Reserve `count` consecutive numbers of `kind` for the organization."""
     engine = session.bind
     if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
-        async with side_engine(engine).connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with _side(engine) as conn:
             last = await _bump(conn, organization_id, kind, count)
     else:
         last = await _bump(await session.connection(), organization_id, kind, count)
@@ -59,18 +59,11 @@ async def reserve(
         "kinds": kinds,
         "counts": [wanted[k] for k in kinds],
     }
-    async with side_engine(engine).connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with _side(engine) as conn:
         last = await _bump_many(conn, params)
         if len(last) < len(kinds):
-            # The first number of some kind: create its row (of two concurrent inserts one
-            # wins), then bump them all; the statement above changed nothing then.
-            missing = [
-                {"organization_id": organization_id, "kind": k, "value": 0}
-                for k in kinds
-                if k not in last
-            ]
-            await conn.execute(pg_insert(Counter).values(missing).on_conflict_do_nothing())
+            # The first number of some kind: the statement above changed nothing.
+            await _create_counters(conn, organization_id, kinds)
             last = await _bump_many(conn, params)
     return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
 
@@ -123,10 +116,21 @@ async def _bump_many(conn: AsyncConnection, params: dict[str, Any]) -> dict[str,
 async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:
     params = {"of_organization": organization_id, "of_kind": kind, "by": count}
     value = (await conn.execute(_BUMP, params)).scalar_one_or_none()
-    if value is None:
-        # The first number of this kind: create the row; of two concurrent inserts one wins.
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        row = {"organization_id": organization_id, "kind": kind, "value": 0}
-        await conn.execute(insert(Counter).values(row).on_conflict_do_nothing())
+    if value is None:  # the first number of this kind
+        await _create_counters(conn, organization_id, [kind])
         value = (await conn.execute(_BUMP, params)).scalar_one()
     return int(value)
+
+
+async def _create_counters(conn: AsyncConnection, organization_id: UUID, kinds: list[str]) -> None:
+    """The counter rows of these kinds at 0, where missing; of two concurrent inserts one wins."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    rows = [{"organization_id": organization_id, "kind": kind, "value": 0} for kind in kinds]
+    await conn.execute(insert(Counter).values(rows).on_conflict_do_nothing())
+
+
+@asynccontextmanager
+async def _side(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """An autocommit connection of the engine's side pool."""
+    async with side_engine(engine).connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")

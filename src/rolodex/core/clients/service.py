@@ -314,21 +314,10 @@ async def _create(
     await repository.flush(session)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
-    contacts: list[dict[str, Any]] | None = []
-    if new_contacts is not None:
-        contacts = await contacts_service.create_for_new_client(
-            session, principal, client.id, new_contacts
-        )
-    elif data.contact_persons:
-        await contacts_service.set_for_client(
-            session, principal, client.id, data.contact_persons, replace=False
-        )
-        contacts = None
-    if data.addresses is not None:
-        await addresses_service.set_for_client(
-            session, principal, client.id, data.addresses, replace=False
-        )
-    return client, contacts
+    shown = await _set_nested(
+        session, principal, client, data, replace=False, new_contacts=new_contacts
+    )
+    return client, [] if not data.contact_persons else shown
 
 
 async def update(
@@ -437,9 +426,17 @@ async def _set_nested(
     data: ClientCreate,
     *,
     replace: bool,
-) -> None:
-    """The body's contactPersons and addresses, when given (null or absent: left as they are)."""
-    if data.contact_persons is not None:
+    new_contacts: contacts_service.NewContacts | None = None,
+) -> list[dict[str, Any]] | None:
+    """The body's contactPersons and addresses, when given (null or absent: left as they are);
+    `new_contacts`: the contactPersons of a client created in this transaction, prepared, which
+    are then answered as shown (else None)."""
+    shown = None
+    if new_contacts is not None:
+        shown = await contacts_service.create_for_new_client(
+            session, principal, client.id, new_contacts
+        )
+    elif data.contact_persons is not None:
         await contacts_service.set_for_client(
             session, principal, client.id, data.contact_persons, replace=replace
         )
@@ -447,6 +444,7 @@ async def _set_nested(
         await addresses_service.set_for_client(
             session, principal, client.id, data.addresses, replace=replace
         )
+    return shown
 
 
 async def upsert_by_external_id(
