@@ -137,8 +137,7 @@ async def test_a_create_takes_the_event_counter_in_its_last_statement(
     api: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     # The counter row stays locked until COMMIT and the organization's other writers wait for
-    # it: no statement may run between taking it and committing. A client with two contact
-    # persons records events both ways (the client's through the ORM, the contacts' as rows).
+    # it: no statement may run between taking it and committing.
     await api.post("/clients", json=client_body())  # the organization's counter exists
     body = client_body(
         contactPersons=[
@@ -151,6 +150,9 @@ async def test_a_create_takes_the_event_counter_in_its_last_statement(
     assert answer.status_code == 201, answer.text
     counters = [index for index, sql in enumerate(seen) if "counters" in sql]
     assert counters == [len(seen) - 1], seen
+    # ... and that statement inserts the three events with their numbers: each written once.
+    assert "INSERT INTO events" in seen[-1]
+    assert [sql for sql in seen if "events" in sql] == [seen[-1]], seen
     events = (await api.get("/events", params={"after": "0", "limit": "10"})).json()["data"]
     sequences = [event["sequence"] for event in events]
     assert sequences == list(range(sequences[0], sequences[0] + len(events)))

@@ -41,6 +41,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    """The value as JSON text, any RawJSON in it embedded as it is."""
+    return orjson.dumps(value, default=_embed).decode()
+
+
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert the rows in the session's transaction (IntegrityError on a unique index)."""
     if not rows:
@@ -75,10 +80,7 @@ async def _copy(driver: Any, model: Any, rows: Sequence[dict[str, Any]]) -> None
     columns = _columns(model)
     json_keys = {key for _, key, is_json in columns if is_json}
     records = [
-        tuple(
-            orjson.dumps(row[key], default=_embed).decode() if key in json_keys else row[key]
-            for _, key, _ in columns
-        )
+        tuple(json_text(row[key]) if key in json_keys else row[key] for _, key, _ in columns)
         for row in rows
     ]
     try:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Select,
     String,
+    Text,
     Uuid,
     bindparam,
     delete,
@@ -175,6 +178,65 @@ _NUMBER_EVENTS = text(
     bindparam("kind", type_=String()),
     bindparam("count", type_=BigInteger()),
     bindparam("ids", type_=ARRAY(Uuid())),
+)
+
+
+def insert_numbered(session: Session, organization_id: UUID, rows: Sequence[dict[str, Any]]) -> int:
+    """PostgreSQL: `reserve_sequences` and the insert of the events, numbered, in one statement.
+
+    `rows` are events rows (every column; `data` as JSON text) in the order they are numbered.
+    Each row is written once, with its sequence: no UPDATE after the insert. The organization's
+    first events create its counter first. Answers the last sequence.
+    """
+    columns = {
+        name: [row[name] for row in rows]
+        for name in ("id", "type", "occurred_at", "actor_key_id", "subject_kind", "subject_id")
+    }
+    stmt = _INSERT_NUMBERED.bindparams(
+        organization_id=organization_id,
+        kind=COUNTER_KIND,
+        count=len(rows),
+        data=[row["data"] for row in rows],
+        **columns,
+    )
+    found = session.execute(stmt).scalars().all()
+    if not found:
+        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
+        session.execute(pg_insert(Counter).values(row).on_conflict_do_nothing())
+        found = session.execute(stmt).scalars().all()
+    return int(max(found))
+
+
+# As _NUMBER_EVENTS, for events not inserted yet: the counter's UPDATE (which locks its row until
+# the transaction ends) feeds the INSERT; with no counter row, nothing is inserted.
+_INSERT_NUMBERED = text(
+    """
+    WITH bumped AS (
+        UPDATE counters SET value = value + :count
+        WHERE organization_id = :organization_id AND kind = :kind
+        RETURNING value
+    )
+    INSERT INTO events (id, organization_id, sequence, type, occurred_at, actor_key_id,
+                        subject_kind, subject_id, data)
+    SELECT r.id, :organization_id, bumped.value - :count + r.position, r.type, r.occurred_at,
+           r.actor_key_id, r.subject_kind, r.subject_id, r.data::jsonb
+    FROM bumped,
+         unnest(:id, :type, :occurred_at, :actor_key_id, :subject_kind, :subject_id, :data)
+            WITH ORDINALITY
+            AS r(id, type, occurred_at, actor_key_id, subject_kind, subject_id, data, position)
+    RETURNING sequence
+    """
+).bindparams(
+    bindparam("organization_id", type_=Uuid()),
+    bindparam("kind", type_=String()),
+    bindparam("count", type_=BigInteger()),
+    bindparam("id", type_=ARRAY(Uuid())),
+    bindparam("type", type_=ARRAY(String())),
+    bindparam("occurred_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("actor_key_id", type_=ARRAY(Uuid())),
+    bindparam("subject_kind", type_=ARRAY(String())),
+    bindparam("subject_id", type_=ARRAY(Uuid())),
+    bindparam("data", type_=ARRAY(Text())),
 )
 
 

@@ -1,14 +1,14 @@
 """Recording changes (one call per write) and reading them back: feed, history, time travel.
 
 A service that changes a record calls `record(...)` once, after its flush, in the request's own
-transaction: the event row is inserted there and then (so a rolled-back request or savepoint
-takes its event with it), and its per-organization `sequence` is assigned by a before-commit hook,
-right before COMMIT, under a row lock on the organization's event counter. That lock is held only
+transaction (so a rolled-back request or savepoint takes its event with it). The row is inserted,
+with its per-organization `sequence`, by a before-commit hook, right before COMMIT, under a row
+lock on the organization's event counter. That lock is held only
 for the last moment of the transaction, and it makes sequence order equal commit order: a reader
 that has seen sequence N can never later see a new event numbered N or less.
 
-Bulk writes call `record_many` instead: outside a savepoint their rows wait in the session and
-the same hook inserts them, numbered, in one statement (no ORM objects, no UPDATE afterwards).
+Outside a savepoint, `record` and `record_many` (bulk writes) keep their rows in the session,
+and the same hook inserts them, numbered, in one statement (no ORM objects, no UPDATE afterwards).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from rolodex.core.events import catalog, repository
 from rolodex.core.events.models import Event
 from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
-from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, plain
+from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, json_text, plain
 
 PENDING = "rolodex.pending_events"
 # Fields that change on every write; they are left out of previousAttributes and history.
@@ -197,13 +197,18 @@ def assign_sequences(session: Session) -> None:
     for org_id in sorted(by_org, key=str):  # one lock order, should a transaction span tenants
         entries = by_org[org_id]
         rows = [entry for entry in entries if isinstance(entry, dict)]
-        if postgres and len(rows) < COPY_FROM:
+        if postgres and len(rows) == len(entries) and len(rows) < COPY_FROM:
             # The counter row stays locked from here to the end of COMMIT, and every other
-            # writer of the organization waits for it there: so the few rows of bulk writes
-            # are inserted first, unnumbered, and one statement then takes the counter and
-            # numbers every event (a lock held across three round trips had queued
-            # concurrent creates behind each other). Larger bulk writes take the numbers
-            # first and COPY the rows with them, which writes each row once.
+            # writer of the organization waits for it there (a lock held across three round
+            # trips had queued concurrent creates behind each other): one statement takes the
+            # counter and inserts the rows with their numbers, each row written once.
+            data = [row | {"data": json_text(row["data"])} for row in rows]
+            repository.insert_numbered(session, org_id, data)
+            continue
+        if postgres and len(rows) < COPY_FROM:
+            # Events flushed in a savepoint are there already: the deferred rows are inserted
+            # beside them, unnumbered, and one statement then numbers them all. Larger bulk
+            # writes take the numbers first and COPY the rows with them.
             insert_rows_sync(session, Event, rows)
             ids = [entry.id if isinstance(entry, Event) else entry["id"] for entry in entries]
             last = repository.number_events(session, org_id, ids)
