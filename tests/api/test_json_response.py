@@ -95,3 +95,23 @@ async def test_what_orjson_cannot_write_goes_the_pydantic_way(api: httpx.AsyncCl
     assert created.json()["metadata"] == {"n": huge}
     assert (await api.get(f"/clients/{created.json()['id']}")).json()["metadata"] == {"n": huge}
     assert (await api.get("/clients")).json()["data"][0]["metadata"] == {"n": huge}
+    # ... and so does the change feed, whose rows are written as JSON text.
+    events = (await api.get("/events", params={"after": "0"})).json()["data"]
+    assert events[-1]["data"]["object"]["metadata"] == {"n": huge}
+
+
+async def test_a_batch_written_by_copy_keeps_integers_beyond_64_bits(
+    api: httpx.AsyncClient,
+) -> None:
+    # 60 creates: their rows and events go in by COPY (rows.COPY_FROM) on PostgreSQL.
+    huge = 2**70
+    operations = [
+        {"op": "create", "data": {"name": f"Big {n}", "metadata": {"n": huge + n}}}
+        for n in range(60)
+    ]
+    answer = await api.post("/clients/batch", json={"operations": operations})
+    assert answer.status_code == 200, answer.text
+    page = (await api.get("/clients", params={"limit": "100", "sort": "number"})).json()
+    assert [c["metadata"]["n"] for c in page["data"]] == [huge + n for n in range(60)]
+    events = (await api.get("/events", params={"after": "0", "limit": "100"})).json()["data"]
+    assert [e["data"]["object"]["metadata"]["n"] for e in events] == [huge + n for n in range(60)]

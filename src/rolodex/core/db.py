@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -69,13 +70,30 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 M = TypeVar("M", bound=Base)
 
 
-def loads(text: str | bytes) -> Any:
-    """JSON text from the database: orjson, or the json module for what orjson refuses
-    (integers beyond 64 bits, which JSONB keeps)."""
+def dumps(value: Any) -> bytes:
+    """JSON bytes of plain values: orjson, or the json module for what orjson refuses
+    (integers beyond 64 bits, which JSONB keeps and `loads` reads)."""
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON text from the database: orjson, or the json module for what orjson cannot read
+    exactly. JSONB keeps integers beyond 64 bits, and orjson reads those as floats (silently):
+    a text with a run of 19 digits or more, which may be one, is read by the json module."""
+    long_digits = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
+    if long_digits.search(text) is None:  # type: ignore[arg-type]
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
 
 
 def from_json_row(model: type[M], row: Mapping[str, Any]) -> M:

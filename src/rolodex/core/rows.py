@@ -8,6 +8,7 @@ hook (the commit hook that numbers events).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
+
+from rolodex.core.db import loads
 
 COPY_FROM = 50  # rows from which COPY beats a multi-row INSERT on PostgreSQL
 
@@ -35,7 +38,7 @@ class RawJSON:
 def plain(value: Any) -> Any:
     """The value with any RawJSON in it (at any depth of dicts) parsed back into objects."""
     if isinstance(value, RawJSON):
-        return orjson.loads(value.text)
+        return loads(value.text)
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     return value
@@ -43,7 +46,10 @@ def plain(value: Any) -> Any:
 
 def json_text(value: Any) -> str:
     """The value as JSON text, any RawJSON in it embedded as it is."""
-    return orjson.dumps(value, default=_embed).decode()
+    try:
+        return orjson.dumps(value, default=_embed).decode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, which JSONB keeps
+        return json.dumps(plain(value))
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:

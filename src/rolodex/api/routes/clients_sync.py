@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
@@ -29,6 +28,7 @@ from rolodex.core.clients import batch, embeds, transfer
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.models import Client
 from rolodex.core.clients.schemas import ClientCreate, ClientRead
+from rolodex.core.db import dumps
 from rolodex.core.errors import Conflict, NotFound, RolodexError
 from rolodex.core.principal import Principal
 
@@ -150,7 +150,7 @@ async def batch_clients(
     ordered = [results[index] for index in sorted(results)]
     failed = any("error" in result for result in ordered)
     return Response(
-        orjson.dumps({"results": ordered}),
+        dumps({"results": ordered}),
         status_code=207 if failed else 200,
         media_type="application/json",
     )

@@ -30,11 +30,10 @@ from types import TracebackType
 from uuid import UUID
 
 import httpx
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rolodex.core import clock
-from rolodex.core.db import session_scope
+from rolodex.core.db import dumps, session_scope
 from rolodex.core.events import catalog
 from rolodex.core.events import repository as events_repository
 from rolodex.core.events import service as events_service
@@ -282,7 +281,7 @@ class Worker:
             event_type=delivery.event_type,
             url=url,
             secret=secret,
-            body=orjson.dumps(payload),
+            body=dumps(payload),
         )
 
     # ------------------------------------------------------------ 3. deliver, 4. report
