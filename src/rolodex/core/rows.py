@@ -3,7 +3,8 @@
 For bulk writes (batch creates, CSV import, their events) that bypass the ORM's unit of work:
 rows are dicts by attribute name holding every column (None where the column gets NULL).
 `insert_rows` runs in async code, `insert_rows_sync` in the synchronous code of a Session event
-hook (the commit hook that numbers events).
+hook (the commit hook that numbers events). `insert_objects` writes new ORM objects the same
+way, then hands them to the session as if it had loaded them (a single create's rows).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy import JSON, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.util import await_only
 
 from rolodex.core.db import loads
@@ -62,6 +64,71 @@ async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str
         await _copy(raw.driver_connection, model, rows)
     else:
         await session.execute(insert(model), _plain_rows(model, rows))
+
+
+async def insert_objects(session: AsyncSession, objects: Sequence[Any]) -> None:
+    """New ORM objects of one model, inserted with one Core statement instead of a flush.
+
+    Columns the objects leave unset take their Python-side default, as a flush gives them (one
+    with only a server default, or deferred, is left to the server). The objects then join the
+    session as persistent and clean, as if read back: a later change to one is an UPDATE (with
+    its version check), as after a flush. The unit of work, which a flush walks for every
+    object (dependencies, history, events), costs more than the INSERT itself for one or two
+    rows. IntegrityError on a unique index, as from a flush.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    table = model.__table__
+    columns = _object_columns(model)
+    values = []
+    for obj in objects:
+        state = obj.__dict__
+        row = {}
+        for key, column_key, default, server_side in columns:
+            if key in state:
+                row[column_key] = state[key]
+            elif not server_side:
+                value = default() if default is not None else None
+                set_committed_value(obj, key, value)
+                row[column_key] = value
+        values.append(row)
+    await session.execute(insert(table), values if len(values) > 1 else values[0])
+    for obj in objects:
+        make_transient_to_detached(obj)
+        session.add(obj)
+
+
+_OBJECT_COLUMNS: dict[Any, list[tuple[str, str, Any, bool]]] = {}
+
+
+def _object_columns(model: Any) -> list[tuple[str, str, Any, bool]]:
+    """(attribute, column key, its default as a function or None, whether the server fills it
+    in when unset) per column."""
+    if model not in _OBJECT_COLUMNS:
+        found = []
+        for prop in sa_inspect(model).column_attrs:
+            column = prop.columns[0]
+            default = column.default
+            make = None
+            if default is not None and default.is_callable:
+                make = _call(default.arg)
+            elif default is not None and default.is_scalar:
+                make = _constant(default.arg)
+            server_side = bool(prop.deferred) or (
+                make is None and column.server_default is not None
+            )
+            found.append((prop.key, column.key, make, server_side))
+        _OBJECT_COLUMNS[model] = found
+    return _OBJECT_COLUMNS[model]
+
+
+def _call(function: Any) -> Any:
+    return lambda: function(None)  # SQLAlchemy wraps a default callable to take a context
+
+
+def _constant(value: Any) -> Any:
+    return lambda: value
 
 
 def insert_rows_sync(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core import listing, search_cache
+from rolodex.core import listing, rows, search_cache
 from rolodex.core.addresses import repository as addresses_repository
 from rolodex.core.clients import documents
 from rolodex.core.clients.models import Client
@@ -225,6 +225,17 @@ async def taken(
 async def flush(session: AsyncSession) -> None:
     """Flush, turning unique-index violations into a Conflict that names the field."""
     try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+
+
+async def insert_new(session: AsyncSession, client: Client) -> None:
+    """A new client's row in one INSERT (rows.insert_objects, no unit of work), then whatever
+    else the session holds (its external ids), flushed; a unique-index violation as `flush`
+    raises it."""
+    try:
+        await rows.insert_objects(session, [client])
         await session.flush()
     except IntegrityError as exc:
         raise conflict_from(exc) from None

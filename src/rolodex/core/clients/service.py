@@ -310,8 +310,7 @@ async def _create(
             # What the links' trigger would set: written with the row, the trigger then finds
             # it current instead of updating the new row (a second version, every index).
             client.contact_search_text = new_contacts.search_text
-    session.add(client)
-    await repository.flush(session)
+    await repository.insert_new(session, client)
     # The client's event comes first, then those of its nested contacts and addresses.
     await _record(session, principal, "client.created", client)
     shown = await _set_nested(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Insert,
     ScalarSelect,
     Select,
+    Table,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -24,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from rolodex.core import listing
+from rolodex.core import listing, rows
 from rolodex.core.clients.models import Client
 from rolodex.core.clock import now
 from rolodex.core.contacts.models import ContactLink, ContactPerson
@@ -218,17 +222,31 @@ async def insert_links(
     if not links:
         return
     moment = now()
-    rows = [
-        {
-            "organization_id": principal.organization_id,
-            "client_id": client_id,
-            "contact_person_id": contact_id,
-            "is_main": is_main,
-            "created_at": moment,
-        }
-        for contact_id, is_main in links
+    params: dict[str, Any] = {}
+    for index, (contact_id, is_main) in enumerate(links):
+        params[f"organization_id_{index}"] = principal.organization_id
+        params[f"client_id_{index}"] = client_id
+        params[f"contact_person_id_{index}"] = contact_id
+        params[f"is_main_{index}"] = is_main
+        params[f"created_at_{index}"] = moment
+    await session.execute(_links_insert(len(links)), params)
+
+
+_LINK_COLUMNS = ("organization_id", "client_id", "contact_person_id", "is_main", "created_at")
+
+
+@lru_cache(maxsize=128)
+def _links_insert(count: int) -> Insert:
+    """The multi-row INSERT of `count` links, with named parameters: built once per count, so
+    that SQLAlchemy compiles it once (an INSERT given its rows as values is compiled anew on
+    every execution)."""
+    table = ContactLink.__table__
+    assert isinstance(table, Table)  # a Core INSERT: the ORM's takes a dict as rows
+    rows: list[dict[str, Any]] = [
+        {name: bindparam(f"{name}_{index}", type_=table.c[name].type) for name in _LINK_COLUMNS}
+        for index in range(count)
     ]
-    await session.execute(insert(ContactLink).values(rows))
+    return insert(table).values(rows)
 
 
 async def link_flag(
@@ -431,18 +449,32 @@ async def flush(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as exc:
-        text = str(exc.orig).lower()
-        if "external_ids" in text:  # the external-id table (a concurrent writer took a pair)
-            raise Conflict(
-                "Another contact person already has one of these externalIds",
-                details=[FieldIssue("externalIds", "already used by another contact person")],
-            ) from None
-        if "external_id" in text:
-            raise Conflict(
-                "A contact person with this externalId already exists in the organization",
-                details=[FieldIssue("externalId", "already used by another contact person")],
-            ) from None
-        raise Conflict("The change conflicts with another record") from None
+        raise _conflict(exc) from None
+
+
+async def insert_new(session: AsyncSession, contacts: Sequence[ContactPerson]) -> None:
+    """New contact persons' rows in one INSERT (rows.insert_objects, no unit of work), then
+    whatever else the session holds, flushed; a unique-index violation as `flush` raises it."""
+    try:
+        await rows.insert_objects(session, contacts)
+        await session.flush()
+    except IntegrityError as exc:
+        raise _conflict(exc) from None
+
+
+def _conflict(exc: IntegrityError) -> Conflict:
+    text = str(exc.orig).lower()
+    if "external_ids" in text:  # the external-id table (a concurrent writer took a pair)
+        return Conflict(
+            "Another contact person already has one of these externalIds",
+            details=[FieldIssue("externalIds", "already used by another contact person")],
+        )
+    if "external_id" in text:
+        return Conflict(
+            "A contact person with this externalId already exists in the organization",
+            details=[FieldIssue("externalId", "already used by another contact person")],
+        )
+    return Conflict("The change conflicts with another record")
 
 
 # ---------------------------------------------------------------- lists

@@ -467,8 +467,7 @@ async def create_for_new_client(
     contacts = new.contacts
     if not contacts:
         return []
-    session.add_all(contacts)
-    await repository.flush(session)
+    await repository.insert_new(session, contacts)
     chosen = [contact.id for contact in contacts]
     main = _pick_main(new.items, chosen, {})
     await repository.insert_links(
