@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Insert,
     ScalarSelect,
     Select,
     Table,
     Text,
+    TextClause,
     and_,
     bindparam,
     cast,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -236,17 +237,22 @@ _LINK_COLUMNS = ("organization_id", "client_id", "contact_person_id", "is_main",
 
 
 @lru_cache(maxsize=128)
-def _links_insert(count: int) -> Insert:
-    """The multi-row INSERT of `count` links, with named parameters: built once per count, so
-    that SQLAlchemy compiles it once (an INSERT given its rows as values is compiled anew on
-    every execution)."""
+def _links_insert(count: int) -> TextClause:
+    """The multi-row INSERT of `count` links, with named parameters, as SQL text: SQLAlchemy
+    caches no compiled form of a multi-row `insert().values()`, and compiled it anew on every
+    create; a text statement is compiled once (and this one is built once per count)."""
     table = ContactLink.__table__
-    assert isinstance(table, Table)  # a Core INSERT: the ORM's takes a dict as rows
-    rows: list[dict[str, Any]] = [
-        {name: bindparam(f"{name}_{index}", type_=table.c[name].type) for name in _LINK_COLUMNS}
-        for index in range(count)
-    ]
-    return insert(table).values(rows)
+    assert isinstance(table, Table)
+    names = [[f"{column}_{index}" for column in _LINK_COLUMNS] for index in range(count)]
+    values = ", ".join("(" + ", ".join(f":{name}" for name in row) + ")" for row in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(_LINK_COLUMNS)}) VALUES {values}"
+    return text(sql).bindparams(
+        *(
+            bindparam(name, type_=table.c[column].type)
+            for row in names
+            for column, name in zip(_LINK_COLUMNS, row, strict=True)
+        )
+    )
 
 
 async def link_flag(
