@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from functools import lru_cache
+from uuid import UUID
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +26,14 @@ from rolodex.core.principal import Principal
 
 def scoped(principal: Principal) -> Select[CustomField]:
     """The one place definitions are filtered by tenant."""
-    return select(CustomField).where(CustomField.organization_id == principal.organization_id)
+    return _scoped(principal.organization_id)
+
+
+@lru_cache(maxsize=1024)
+def _scoped(organization_id: UUID) -> Select[CustomField]:
+    # Statements are immutable: one per organization serves every request (a create reads
+    # the definitions; building the statement cost a tenth of the create's own code).
+    return select(CustomField).where(CustomField.organization_id == organization_id)
 
 
 async def get(
@@ -57,7 +66,12 @@ async def count(session: AsyncSession, principal: Principal) -> int:
 
 async def all_of(session: AsyncSession, principal: Principal) -> list[CustomField]:
     """Every definition of the organization."""
-    return list(await session.scalars(scoped(principal).order_by(CustomField.key)))
+    return list(await session.scalars(_all_of(principal.organization_id)))
+
+
+@lru_cache(maxsize=1024)
+def _all_of(organization_id: UUID) -> Select[CustomField]:
+    return _scoped(organization_id).order_by(CustomField.key)
 
 
 async def lock_shared(session: AsyncSession, principal: Principal, keys: Collection[str]) -> None:
