@@ -102,6 +102,16 @@ class TestDelivery:
         assert attempt["error"] is None and attempt["nextRetryAt"] is None
         assert await worker.run_once() == 0  # nothing more to do
 
+    async def test_an_integer_beyond_64_bits_is_delivered_exactly(
+        self, api: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, worker: Worker
+    ) -> None:
+        await make_hook(api, tenant, receiver.url)
+        huge = 2**70 + 1  # JSONB keeps it; orjson neither writes it nor reads it exactly
+        made = await api.post("/clients", json=client_body(metadata={"n": huge}))
+        assert made.status_code == 201, made.text
+        assert await worker.run_once() == 1
+        assert receiver.requests[0].json()["data"]["object"]["metadata"] == {"n": huge}
+
     async def test_only_the_chosen_types_and_only_new_events(
         self, api: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, worker: Worker
     ) -> None:

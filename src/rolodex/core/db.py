@@ -83,8 +83,11 @@ def loads(text: str | bytes) -> Any:
     """JSON text from the database: orjson, or the json module for what orjson cannot read
     exactly. JSONB keeps integers beyond 64 bits, and orjson reads those as floats (silently):
     a text with a run of 19 digits or more, which may be one, is read by the json module."""
-    long_digits = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
-    if long_digits.search(text) is None:  # type: ignore[arg-type]
+    if isinstance(text, bytes):
+        maybe_long = _LONG_DIGITS_BYTES.search(text) is not None
+    else:
+        maybe_long = _LONG_DIGITS.search(text) is not None
+    if not maybe_long:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

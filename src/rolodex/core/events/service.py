@@ -3,9 +3,9 @@
 A service that changes a record calls `record(...)` once, after its flush, in the request's own
 transaction (so a rolled-back request or savepoint takes its event with it). The row is inserted,
 with its per-organization `sequence`, by a before-commit hook, right before COMMIT, under a row
-lock on the organization's event counter. That lock is held only
-for the last moment of the transaction, and it makes sequence order equal commit order: a reader
-that has seen sequence N can never later see a new event numbered N or less.
+lock on the organization's event counter. That lock is held only for the last moment of the
+transaction, and it makes sequence order equal commit order: a reader that has seen sequence N
+can never later see a new event numbered N or less.
 
 Outside a savepoint, `record` and `record_many` (bulk writes) keep their rows in the session,
 and the same hook inserts them, numbered, in one statement (no ORM objects, no UPDATE afterwards).
