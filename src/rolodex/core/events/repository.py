@@ -135,11 +135,16 @@ def reserve_sequences(session: Session, organization_id: UUID, count: int) -> in
     )
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
-        session.execute(insert(Counter).values(row).on_conflict_do_nothing())
+        _create_counter(session, organization_id)
         value = session.execute(stmt).scalar_one()
     return int(value)
+
+
+def _create_counter(session: Session, organization_id: UUID) -> None:
+    """The organization's event counter at 0, unless a concurrent writer made it first."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
+    session.execute(insert(Counter).values(row).on_conflict_do_nothing())
 
 
 def number_events(session: Session, organization_id: UUID, event_ids: Sequence[UUID]) -> int | None:
@@ -153,8 +158,7 @@ def number_events(session: Session, organization_id: UUID, event_ids: Sequence[U
     )
     found = session.execute(stmt).first()
     if found is None:
-        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
-        session.execute(pg_insert(Counter).values(row).on_conflict_do_nothing())
+        _create_counter(session, organization_id)
         found = session.execute(stmt).first()
     # None: the counter exists, so none of the events is left (deleted in this transaction).
     return None if found is None else int(found[0])
@@ -201,8 +205,7 @@ def insert_numbered(session: Session, organization_id: UUID, rows: Sequence[dict
     )
     found = session.execute(stmt).scalars().all()
     if not found:
-        row = {"organization_id": organization_id, "kind": COUNTER_KIND, "value": 0}
-        session.execute(pg_insert(Counter).values(row).on_conflict_do_nothing())
+        _create_counter(session, organization_id)
         found = session.execute(stmt).scalars().all()
     return int(max(found))
 
