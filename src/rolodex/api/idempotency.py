@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rolodex.api.deps import authenticate
 from rolodex.api.errors import error_body, status_of
-from rolodex.core.db import session_scope
+from rolodex.core.db import loads, session_scope
 from rolodex.core.errors import Conflict, Invalid, RolodexError, Unauthorized
 from rolodex.core.idempotency import service as idempotency_service
 from rolodex.core.idempotency.service import Claimed, KeyInProgress, Stored
@@ -187,8 +187,10 @@ async def _read_body(receive: Receive) -> bytes:
 def _request_hash(method: str, path: str, body: bytes) -> str:
     """The request's fingerprint; a JSON body counts by its content, not its key order."""
     try:
-        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
+        # db.loads reads integers beyond 64 bits exactly (orjson would make floats of them, and
+        # two such bodies could then hash alike); orjson then refuses to write them: raw body.
+        canonical = orjson.dumps(loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
+    except (ValueError, TypeError, RecursionError):  # not JSON, or not to be re-encoded
         canonical = body
     digest = hashlib.sha256(f"{method}\n{path}\n".encode())
     digest.update(canonical)
