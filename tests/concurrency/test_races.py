@@ -110,6 +110,18 @@ async def test_client_and_contact_numbers_stay_unique_when_reserved_together(
         + [a.json()["number"] for a in lone]
     )
     assert contact_numbers == list(range(contact_numbers[0], contact_numbers[0] + 2 * CREATES + 20))
+    # Every create's events were inserted, numbered, by the counter's own statement, from two
+    # processes at once: the feed holds each event once, numbered 1, 2, 3, ... without a gap.
+    async with cluster.client(0, "read") as reader:
+        feed = await reader.get("/events", params={"after": "0", "limit": "1000"})
+    events = feed.json()["data"]
+    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
+    assert len({e["id"] for e in events}) == len(events)
+    mine = {a.json()["id"] for a in made}
+    created = [e for e in events if e["type"] == "client.created"]
+    assert mine <= {e["data"]["object"]["id"] for e in created}
+    contacts_created = [e for e in events if e["type"] == "contact_person.created"]
+    assert len(contacts_created) >= 2 * CREATES + 20
 
 
 async def test_if_match_has_exactly_one_winner(cluster: Cluster) -> None:
