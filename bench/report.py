@@ -18,6 +18,13 @@ TARGETS: dict[str, str] = {
 RSS_TARGET_MIB = 150
 
 
+def _cpu(r: Any) -> str:
+    """Rolodex's workers + PostgreSQL, CPU ms per request (results before they were kept: '')."""
+    if getattr(r, "cpu_ms", None) is None:
+        return ""
+    return f"{r.cpu_ms:.2f}+{r.db_cpu_ms:.2f}"
+
+
 def print_table(results: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -33,6 +40,7 @@ def print_table(results: list[Any]) -> None:
         "floor req/s",
         "ratio",
         "RSS MiB/worker",
+        "CPU ms/req app+db",
         "errors",
         "target",
     ):
@@ -48,6 +56,7 @@ def print_table(results: list[Any]) -> None:
             f"{r.floor_rps:,.0f}",
             f"{r.ratio:.1%}",
             f"{r.rss_mib:.0f}",
+            _cpu(r),
             str(r.errors),
             TARGETS.get(r.scenario, ""),
         )

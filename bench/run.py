@@ -6,7 +6,9 @@ Loads (or reuses) the dataset in the dedicated PostgreSQL database `rolodex_benc
 Rolodex (`rolodex serve --workers 2`, rate limit off) and the floor app (uvicorn, 2 workers, no
 access log) on 127.0.0.1, and for every scenario runs `wrk -t1 -c32` against the floor and
 against Rolodex in alternating rounds (3 of 5 seconds each, after a warm-up), polling the RSS of
-each server's worker processes meanwhile. Prints a table, merges the figures into
+each server's worker processes meanwhile and taking the CPU time of those workers and of every
+PostgreSQL process before and after each run (CPU per request). Prints a table, merges the
+figures into
 bench/results/latest.json (one entry per scenario and dataset size) and redraws
 bench/results/latency.png from every size measured so far.
 
@@ -91,6 +93,11 @@ class Result:
     # a search no process has answered in this database state: core/search_cache.py).
     cold_p50_ms: float | None = None
     cold_p95_ms: float | None = None
+    # CPU per request over the rounds, in ms: the server's workers, and every PostgreSQL
+    # process (the server's backends, and whatever else PostgreSQL did meanwhile).
+    cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
+    floor_cpu_ms: float | None = None
 
 
 # ---------------------------------------------------------------- preparing the inputs
@@ -339,6 +346,33 @@ class RssPoller:
         return max(self.peak.values(), default=0) / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time so far of these processes (those gone meanwhile count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on this machine (the benchmark's server is the local one)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
 # ---------------------------------------------------------------- wrk
 
 
@@ -353,7 +387,8 @@ def run_wrk(
     workdir: Path,
     tag: str,
 ) -> tuple[dict[str, Any], float]:
-    """One duration-limited wrk run against 127.0.0.1; answers its figures and the peak RSS."""
+    """One duration-limited wrk run against 127.0.0.1; answers its figures (with the CPU
+    seconds of the server's workers and of PostgreSQL during the run) and the peak RSS."""
     lines_file = workdir / f"{scenario.name}.lines"
     lines_file.write_text("\n".join(scenario.lines) + "\n" if scenario.lines else "")
     out = workdir / f"{scenario.name}-{server.name}-{tag}.json"
@@ -381,9 +416,14 @@ def run_wrk(
         str(script),
         f"http://{HOST}:{server.port}",
     ]
-    with RssPoller(server.workers()) as rss:
+    workers, database = server.workers(), postgres_pids()
+    app_before, db_before = cpu_seconds(workers), cpu_seconds(database)
+    with RssPoller(workers) as rss:
         subprocess.run(argv, check=True, capture_output=True, timeout=seconds + 60)  # noqa: S603
-    return json.loads(out.read_text()), rss.max_mib
+    figures = json.loads(out.read_text())
+    figures["cpu_s"] = cpu_seconds(workers) - app_before
+    figures["db_cpu_s"] = cpu_seconds(database) - db_before
+    return figures, rss.max_mib
 
 
 # ---------------------------------------------------------------- the run
@@ -555,6 +595,10 @@ def _measure(
                 f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors} "
                 f"{r.refused or ''}"
             )
+            log(
+                f"  CPU per request: rolodex {r.cpu_ms:.3f} ms + PostgreSQL {r.db_cpu_ms:.3f} ms; "
+                f"floor {r.floor_cpu_ms:.3f} ms"
+            )
     return results
 
 
@@ -592,6 +636,10 @@ def _result(
     def ms(name: str, key: str) -> float:
         return round(statistics.median(f[key] for f, _ in runs[name]) / 1000, 2)
 
+    def cpu_ms(name: str, key: str) -> float:
+        requests = sum(f["requests"] for f, _ in runs[name])
+        return round(sum(f[key] for f, _ in runs[name]) / max(requests, 1) * 1000, 3)
+
     ours = [f for f, _ in runs["rolodex"]]
     refused: dict[str, int] = {}
     for figures in ours:
@@ -614,6 +662,9 @@ def _result(
         requests=sum(f["requests"] for f in ours),
         rounds=len(ours),
         refused=refused,
+        cpu_ms=cpu_ms("rolodex", "cpu_s"),
+        db_cpu_ms=cpu_ms("rolodex", "db_cpu_s"),
+        floor_cpu_ms=cpu_ms("floor", "cpu_s"),
     )
 
 
