@@ -18,7 +18,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install Rolodex with the dev extras
@@ -50,7 +50,7 @@ fuzz: install ## a longer schemathesis run against the OpenAPI document
 bench: install ## benchmarks against the framework floor (SIZE=100000 for a quick look)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -c 'import matplotlib, psutil' 2>/dev/null || \
-		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,bench]'
+		$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --size $(SIZE) $(BENCH_ARGS)
 
 bench-import: install ## CSV import rate on PostgreSQL (ROWS=100000 by default; ROWS=1000000)
