@@ -9,7 +9,6 @@ way, then hands them to the session as if it had loaded them (a single create's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.util import await_only
 
-from rolodex.core.db import loads
+from rolodex.core.db import dumps, loads
 
 COPY_FROM = 50  # rows from which COPY beats a multi-row INSERT on PostgreSQL
 
@@ -50,8 +49,8 @@ def json_text(value: Any) -> str:
     """The value as JSON text, any RawJSON in it embedded as it is."""
     try:
         return orjson.dumps(value, default=_embed).decode()
-    except orjson.JSONEncodeError:  # integers beyond 64 bits, which JSONB keeps
-        return json.dumps(plain(value))
+    except orjson.JSONEncodeError:  # integers beyond 64 bits: db.dumps writes them
+        return dumps(plain(value)).decode()
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
