@@ -28,9 +28,9 @@ def free_port() -> int:
 
 
 class Server:
-    """One `rolodex serve --workers 1` process; its output goes to a log file."""
+    """One `rolodex serve --workers N` process (1 unless told); its output goes to a log file."""
 
-    def __init__(self, database_url: str, log_dir: Path, **env: str) -> None:
+    def __init__(self, database_url: str, log_dir: Path, *, workers: int = 1, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{self.port}.log"
@@ -51,7 +51,7 @@ class Server:
                     "--port",
                     str(self.port),
                     "--workers",
-                    "1",
+                    str(workers),
                 ],  # fmt: skip
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import signal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
@@ -50,19 +50,24 @@ def serve(
     """Migrate if needed, then serve the API."""
     import uvicorn
 
+    from rolodex.cli import workers as balanced
+
     settings = settings_for(database_url)
     migrate.upgrade(settings.database_url)
     os.environ["ROLODEX_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "rolodex.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {
+        "app": "rolodex.api.app:create_app",
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "proxy_headers": False,
+    }
+    count = workers or settings.workers
+    if count > 1 and balanced.SUPPORTED:  # each worker on its own socket (cli/workers.py)
+        raise typer.Exit(balanced.serve(options, count))
+    uvicorn.run(**options, workers=count)
 
 
 @app.command()
