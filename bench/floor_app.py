@@ -1,7 +1,10 @@
 """The floor: a bare FastAPI app answering a fixed client-sized JSON body to every request.
 
-Served exactly as Rolodex is (uvicorn, the same number of workers, no access log), it shows
-what the framework and server cost on their own, on this machine, in this run. The body is a
+Served exactly as Rolodex is (uvicorn, the same number of workers, each on its own socket as
+`rolodex serve` runs them, no access log), it shows what the framework and server cost on
+their own, on this machine, in this run:
+
+    python -m bench.floor_app --port 8702 --workers 2 The body is a
 real client response captured by `bench.run` (ROLODEX_FLOOR_BODY names the file).
 """
 
@@ -28,3 +31,23 @@ app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 async def answer(path: str) -> Response:
     """The same bytes for every request."""
     return Response(BODY, media_type="application/json")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    from rolodex.cli import workers
+
+    parser = argparse.ArgumentParser(description="Serve the floor as `rolodex serve` serves.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8702)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    options = {
+        "app": "bench.floor_app:app",
+        "host": args.host,
+        "port": args.port,
+        "log_level": "warning",
+        "access_log": False,
+    }
+    raise SystemExit(workers.serve(options, args.workers))
