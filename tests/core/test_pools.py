@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rolodex.core.db import ReadPool, side_engine
+from rolodex.core.db import ReadPool, create_engine, dispose, side_engine
 from rolodex.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
@@ -53,3 +56,46 @@ async def test_counter_bumps_do_not_wait_for_the_wal_flush(engine: AsyncEngine) 
     assert side is not engine
     async with side.connect() as conn:
         assert (await conn.execute(text("SHOW synchronous_commit"))).scalar_one() == "off"
+
+
+def _over_unix_socket(url: str, directory: str) -> str:
+    """`url` with its host and port as parameters naming PostgreSQL's Unix socket."""
+    parsed = make_url(url)
+    return URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+        query={"host": directory, "port": str(parsed.port or 5432)},
+    ).render_as_string(hide_password=False)
+
+
+async def test_every_pool_connects_over_the_unix_socket(settings: Settings) -> None:
+    # README, Configuration: PostgreSQL on the same host is best reached over its socket (the
+    # benchmark does, as pgbench does). The engine, its side pool and the read pool all take
+    # the socket from the URL's `host` parameter.
+    probe = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    try:
+        directories = await probe.fetchval("SHOW unix_socket_directories")
+    finally:
+        await probe.close()
+    directory = next(
+        (d.strip() for d in directories.split(",") if d.strip() and Path(d.strip()).is_dir()),
+        None,
+    )
+    if directory is None:
+        pytest.skip("this PostgreSQL has no Unix socket on this machine")
+    url = _over_unix_socket(settings.database_url, directory)
+    engine = create_engine(settings.model_copy(update={"database_url": url}))
+    pool = ReadPool(url, settings)
+    try:
+        async with engine.connect() as conn:
+            over_engine = await conn.scalar(text("SELECT inet_client_addr() IS NULL"))
+        async with side_engine(engine).connect() as conn:
+            over_side = await conn.scalar(text("SELECT inet_client_addr() IS NULL"))
+        row = await pool.fetchrow("SELECT inet_client_addr() IS NULL")
+    finally:
+        await pool.close()
+        await dispose(engine)
+    # inet_client_addr() is NULL for a connection over a Unix socket.
+    assert over_engine is True and over_side is True and row is not None and row[0] is True

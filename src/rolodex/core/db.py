@@ -271,7 +271,9 @@ class ReadPool:
     pool: asyncpg's pool hands a freed connection to whichever request asks next, and a waiter
     that loses that race queues again at the back. At 32 concurrent GETs on 5 connections a
     process, that made p99 eight to ten times p50 (p50 9 ms, p99 80 to 110 ms); asyncio's
-    Semaphore gives each freed connection to the longest waiter.
+    Semaphore gives each freed connection to the longest waiter. The pool is small (2 by
+    default): with more statements under way than the machine has cores, each one waits longer
+    for a core and the slowest requests wait longest.
     """
 
     def __init__(self, url: str, settings: Settings) -> None:
