@@ -391,17 +391,23 @@ class RssPoller:
         return max(self.peak.values(), default=0) / 1024
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time so far of these processes (those gone meanwhile count 0)."""
-    ticks = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time so far of each of these processes that is still running."""
+    spent = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        spent[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return spent
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings: processes that started meanwhile count in full, and
+    those that ended meanwhile not at all (/proc no longer has them), never less than zero."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def postgres_pids() -> list[int]:
@@ -461,13 +467,15 @@ def run_wrk(
         str(script),
         f"http://{HOST}:{server.port}",
     ]
-    workers, database = server.workers(), postgres_pids()
-    app_before, db_before = cpu_seconds(workers), cpu_seconds(database)
+    workers = server.workers()
+    app_before, db_before = cpu_seconds(workers), cpu_seconds(postgres_pids())
     with RssPoller(workers) as rss:
         subprocess.run(argv, check=True, capture_output=True, timeout=seconds + 60)  # noqa: S603
     figures = json.loads(out.read_text())
-    figures["cpu_s"] = cpu_seconds(workers) - app_before
-    figures["db_cpu_s"] = cpu_seconds(database) - db_before
+    figures["cpu_s"] = cpu_spent(app_before, cpu_seconds(workers))
+    # Backends that PostgreSQL started during the run (autovacuum, a pool's new connection)
+    # count too; one that ended during it took its CPU time with it.
+    figures["db_cpu_s"] = cpu_spent(db_before, cpu_seconds(postgres_pids()))
     return figures, rss.max_mib
 
 
