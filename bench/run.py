@@ -36,10 +36,11 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
+from sqlalchemy.engine import URL, make_url
 
 from bench import dataset, lua
 from rolodex.api.app import BASE_PATH
@@ -94,12 +95,16 @@ def serve_url(dsn: str, directory: str | None) -> str:
     """
     if directory is None:
         return dsn
-    parts = urlsplit(dsn)
-    user = parts.netloc.rpartition("@")[0]
+    url = make_url(dsn)
     # Host and port as parameters: asyncpg reads `user@:5432` as a host named "".
-    socket = [("host", directory), ("port", str(parts.port or 5432))]
-    query = urlencode([*parse_qsl(parts.query), *socket])
-    return f"{parts.scheme}://{user}{'@' if user else ''}{parts.path}?{query}"
+    socket = {"host": directory, "port": str(url.port or 5432)}
+    return URL.create(
+        url.drivername,
+        username=url.username,
+        password=url.password,
+        database=url.database,
+        query={**url.query, **socket},
+    ).render_as_string(hide_password=False)
 
 
 @dataclass
