@@ -117,6 +117,8 @@ class Scenario:
     warmup: float = 0.0
     # Ask each line once, one at a time, before the rounds (`cold_searches`).
     cold: bool = False
+    # Scenarios with the same group run their rounds interleaved (`_measure`).
+    group: str = ""
 
 
 @dataclass
@@ -255,17 +257,20 @@ def scenarios(inputs: dict[str, Any], *, contacts: bool) -> list[Scenario]:
     listing_query = urlencode(LIST_PARAMS)
     return [
         Scenario("get", "GET one client by id", "get", inputs["ids"]),
+        # Interleaved: the cursor page's target is a ratio to the first page's time.
         Scenario(
             "list_first_page",
             "first page (50), filtered + sorted",
             "path",
             [f"/clients?{listing_query}"],
+            group="list pages",
         ),
         Scenario(
             "list_deep_cursor",
             f"cursor page past row {inputs['deep_row']:,}",
             "path",
             [f"/clients?{listing_query}&cursor={c}" for c in inputs["cursors"]],
+            group="list pages",
         ),
         Scenario(
             "search_q",
@@ -607,61 +612,83 @@ def _measure(
     the first round, Rolodex first in the next, ...), each run a fresh set of connections.
 
     Rounds, because the machine's other work comes and goes: several runs of each server,
-    alternating, give both the same chances. (Both servers' workers listen on sockets of their
-    own, cli/workers.py, so each gets about half of the 32 connections; on uvicorn's one shared
-    socket a run could see 26 and 6, or 29 and 3.)"""
+    alternating, give both the same chances. Scenarios of one group (the two list pages, whose
+    target compares their times) take their rounds in turn too, so that a slower stretch of
+    the machine falls on both rather than on whichever ran second. (Both servers' workers
+    listen on sockets of their own, cli/workers.py, so each gets about half of the 32
+    connections; on uvicorn's one shared socket a run could see 26 and 6, or 29 and 3.)"""
     only = {s for s in args.only.split(",") if s}
     seconds = max(1, round(args.duration / args.rounds))
+    chosen = [s for s in scenarios(inputs, contacts=contacts) if not only or s.name in only]
     results = []
     with tempfile.TemporaryDirectory(prefix="rolodex-bench-") as tmp:
         workdir = Path(tmp)
-        for scenario in scenarios(inputs, contacts=contacts):
-            if only and scenario.name not in only:
-                continue
-            log(f"{scenario.title} ...")
-            runs: dict[str, list[tuple[dict[str, Any], float]]] = {"floor": [], "rolodex": []}
-            cold = None
-            if scenario.cold:
-                cold = cold_searches(rolodex, scenario, inputs["key"])
-            warmup = max(args.warmup, scenario.warmup)
+        for group in _groups(chosen):
+            log(" and ".join(scenario.title for scenario in group) + " ...")
+            runs: dict[str, dict[str, list[tuple[dict[str, Any], float]]]] = {
+                scenario.name: {"floor": [], "rolodex": []} for scenario in group
+            }
+            colds = {
+                scenario.name: cold_searches(rolodex, scenario, inputs["key"])
+                for scenario in group
+                if scenario.cold
+            }
             started = 0
             for round_ in range(args.rounds):
-                for server in (floor, rolodex) if round_ % 2 == 0 else (rolodex, floor):
-                    for tag, length in ([("w", warmup)] if round_ == 0 else []) + [
-                        (f"m{round_}", seconds)
-                    ]:
-                        if scenario.kind == "patch":
-                            scenario.lines = asyncio.run(
-                                patch_lines(dsn, inputs["org_id"], inputs["ids"], started)
+                for scenario in group:
+                    warmup = max(args.warmup, scenario.warmup)
+                    for server in (floor, rolodex) if round_ % 2 == 0 else (rolodex, floor):
+                        for tag, length in ([("w", warmup)] if round_ == 0 else []) + [
+                            (f"m{round_}", seconds)
+                        ]:
+                            if scenario.kind == "patch":
+                                scenario.lines = asyncio.run(
+                                    patch_lines(dsn, inputs["org_id"], inputs["ids"], started)
+                                )
+                                started += 1
+                            figures = run_wrk(
+                                server,
+                                scenario,
+                                inputs["key"],
+                                length,
+                                args.connections,
+                                contacts=contacts,
+                                workdir=workdir,
+                                tag=tag,
                             )
-                            started += 1
-                        figures = run_wrk(
-                            server,
-                            scenario,
-                            inputs["key"],
-                            length,
-                            args.connections,
-                            contacts=contacts,
-                            workdir=workdir,
-                            tag=tag,
-                        )
-                        if tag != "w":
-                            runs[server.name].append(figures)
-            results.append(_result(scenario, data.size, runs))
-            r = results[-1]
-            if cold is not None:
-                r.cold_p50_ms, r.cold_p95_ms = cold
-                log(f"  rolodex, each fragment once: p50 {cold[0]:.1f} ms p95 {cold[1]:.1f} ms")
-            log(
-                f"  rolodex {r.rps:,.0f}/s p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms; "
-                f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors} "
-                f"{r.refused or ''}"
-            )
-            log(
-                f"  CPU per request: rolodex {r.cpu_ms:.3f} ms + PostgreSQL {r.db_cpu_ms:.3f} ms; "
-                f"floor {r.floor_cpu_ms:.3f} ms"
-            )
+                            if tag != "w":
+                                runs[scenario.name][server.name].append(figures)
+            for scenario in group:
+                r = _result(scenario, data.size, runs[scenario.name])
+                results.append(r)
+                log(f"  {scenario.name}:")
+                if scenario.name in colds:
+                    r.cold_p50_ms, r.cold_p95_ms = colds[scenario.name]
+                    log(
+                        f"  rolodex, each fragment once: p50 {r.cold_p50_ms:.1f} ms "
+                        f"p95 {r.cold_p95_ms:.1f} ms"
+                    )
+                log(
+                    f"  rolodex {r.rps:,.0f}/s p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms; "
+                    f"floor {r.floor_rps:,.0f}/s; ratio {r.ratio:.1%}; errors {r.errors} "
+                    f"{r.refused or ''}"
+                )
+                log(
+                    f"  CPU per request: rolodex {r.cpu_ms:.3f} ms + PostgreSQL "
+                    f"{r.db_cpu_ms:.3f} ms; floor {r.floor_cpu_ms:.3f} ms"
+                )
     return results
+
+
+def _groups(chosen: list[Scenario]) -> list[list[Scenario]]:
+    """The scenarios in order, those of one group (consecutive) together."""
+    groups: list[list[Scenario]] = []
+    for scenario in chosen:
+        if groups and scenario.group and groups[-1][0].group == scenario.group:
+            groups[-1].append(scenario)
+        else:
+            groups.append([scenario])
+    return groups
 
 
 def cold_searches(server: Server, scenario: Scenario, key: str) -> tuple[float, float]:
