@@ -523,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data = asyncio.run(dataset.ensure_dataset(ADMIN_URL, dsn, DB_NAME, args.size, log))
     log(f"dataset ready in {time.perf_counter() - started:.1f} s")
+    asyncio.run(dataset.warm(dsn, log))
     inputs = asyncio.run(prepare(dsn, data, args.size))
     directory = None if args.tcp else socket_dir(ADMIN_URL)
     db_via = "tcp" if directory is None else "unix socket"
