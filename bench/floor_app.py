@@ -2,10 +2,10 @@
 
 Served exactly as Rolodex is (uvicorn, the same number of workers, each on its own socket as
 `rolodex serve` runs them, no access log), it shows what the framework and server cost on
-their own, on this machine, in this run:
+their own, on this machine, in this run. The body is a real client response captured by
+`bench.run` (ROLODEX_FLOOR_BODY names the file).
 
-    python -m bench.floor_app --port 8702 --workers 2 The body is a
-real client response captured by `bench.run` (ROLODEX_FLOOR_BODY names the file).
+    python -m bench.floor_app --port 8702 --workers 2
 """
 
 from __future__ import annotations

@@ -339,7 +339,7 @@ class Server:
             try:
                 with urllib.request.urlopen(f"http://{HOST}:{self.port}{path}", timeout=2):
                     pass
-                if len(self.workers()) >= 2:
+                if self.listening() >= 2:
                     return
             except OSError:
                 pass
@@ -355,6 +355,21 @@ class Server:
             return []
         # uvicorn's multiprocess mode may add a resource tracker; workers are the big ones.
         return [c.pid for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+
+    def listening(self) -> int:
+        """How many workers listen on the port. Each has a socket of its own (cli/workers.py):
+        until one listens, the kernel hands every new connection to the others."""
+        import psutil
+
+        count = 0
+        for pid in self.workers():
+            try:
+                found = psutil.Process(pid).net_connections(kind="tcp")
+            except psutil.Error:  # gone meanwhile
+                continue
+            listens = (c.laddr.port == self.port and c.status == psutil.CONN_LISTEN for c in found)
+            count += any(listens)
+        return count
 
     def stop(self) -> None:
         if self.proc.poll() is None:
