@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,8 +15,9 @@ from tests.conftest import Tenant, count_statements
 
 from rolodex.core import rows
 from rolodex.core.clients.models import Client
-from rolodex.core.contacts.models import ContactPerson
+from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.db import session_scope
+from rolodex.core.ids import new_id
 
 
 def _contact(tenant: Tenant, number: int, **values: Any) -> ContactPerson:
@@ -80,3 +82,52 @@ async def test_a_unique_index_still_objects(sessions: Any, tenant: Tenant) -> No
     with pytest.raises(IntegrityError):
         async with session_scope(sessions) as session:
             await rows.insert_objects(session, [_contact(tenant, 1)])  # the same number
+
+
+@pytest.mark.postgres_only
+async def test_rows_of_several_tables_in_one_statement_keep_every_value(
+    sessions: Any, tenant: Tenant, engine: AsyncEngine
+) -> None:
+    org = UUID(tenant.id)
+    big = 2**70  # beyond orjson's integers: the json module writes the parameter
+    client = Client(
+        id=new_id(),
+        organization_id=org,
+        number=1,
+        name='Acme \u00e5\u00e4\u00f6 "quoted" \\ back',
+        credit_limit=Decimal("1234.50"),
+        point_lng=11.974560,
+        point_lat=57.708870,
+        tags=["a", "b"],
+        meta={"nested": {"list": [1, 2.5, None, True]}, "big": big},
+        references=[{"number": 1, "value": "x"}],
+        contact_search_text="ada one",
+    )
+    contact = _contact(tenant, 1, email="ada@example.com", search_text="ada one")
+    contact.id = new_id()
+    link = ContactLink(
+        organization_id=org, client_id=client.id, contact_person_id=contact.id, is_main=True
+    )
+    async with session_scope(sessions) as session:
+        with count_statements(engine) as seen:
+            await rows.insert_together(session, [[client], [contact], [link]])
+        assert len(seen) == 1 and seen[0].startswith("WITH step_0 AS (INSERT INTO clients")
+        assert not session.new and await session.get(Client, client.id) is client
+    async with session_scope(sessions) as session:
+        stored = await session.get(Client, client.id)
+        assert stored is not None and stored is not client
+        for name in ("name", "credit_limit", "point_lng", "point_lat", "tags", "meta"):
+            assert getattr(stored, name) == getattr(client, name), name
+        assert stored.references == client.references and stored.meta["big"] == big
+        assert (stored.version, stored.created_at) == (1, client.created_at)
+        # The links' trigger ran at the statement's end, with the client's row there, and
+        # found its text current (it writes what the contacts' texts make).
+        assert await session.scalar(select(Client.contact_search_text)) == "ada one"
+        linked = await session.scalar(select(ContactLink.contact_person_id))
+        assert linked == contact.id
+    with pytest.raises(IntegrityError):  # a unique index objects, and nothing is written
+        async with session_scope(sessions) as session:
+            again = _contact(tenant, 2)
+            await rows.insert_together(session, [[again], [_contact(tenant, 1)]])
+    async with session_scope(sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(ContactPerson)) == 1

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, bindparam, text, update
+from sqlalchemy import BigInteger, TextClause, bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -68,6 +69,37 @@ async def reserve(
     return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
 
 
+async def reserve_reading(
+    session: AsyncSession, organization_id: UUID, counts: Mapping[str, int], rider: str
+) -> tuple[dict[str, range], Any]:
+    """`reserve`, and the value of `rider` read in the same round trip: on PostgreSQL a scalar
+    query (it may use `:of_organization`) evaluated in the statement that bumps the counters;
+    elsewhere None, for the caller to read what it needs itself.
+
+    A create asks for its numbers before anything else; what it would otherwise read in a round
+    trip of its own (the organization's custom-field definitions) rides along.
+    """
+    wanted = {kind: count for kind, count in counts.items() if count > 0}
+    engine = session.bind
+    if not (isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"):
+        return await reserve(session, organization_id, wanted), None
+    kinds = sorted(wanted)
+    params = {
+        "of_organization": organization_id,
+        "kinds": kinds,
+        "counts": [wanted[k] for k in kinds],
+    }
+    statement = _bump_many_reading(rider)
+    async with _side(engine) as conn:
+        found = (await conn.execute(statement, params)).all()
+        if len(found) < len(kinds):
+            await _create_counters(conn, organization_id, kinds)
+            found = (await conn.execute(statement, params)).all()
+    last = {kind: int(value) for kind, value, _ in found}
+    ranges = {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
+    return ranges, found[0][2]
+
+
 async def next_number(session: AsyncSession, organization_id: UUID, kind: str) -> int:
     """Reserve the next number of `kind` for the organization."""
     return (await next_numbers(session, organization_id, kind))[0]
@@ -107,6 +139,18 @@ _BUMP_MANY = text(
     RETURNING counters.kind, counters.value
     """
 )
+
+
+@lru_cache(maxsize=8)
+def _bump_many_reading(rider: str) -> TextClause:
+    """_BUMP_MANY's statement, each row with the value of the scalar query `rider` as well."""
+    return text(
+        f"""
+        WITH bumped AS ({_BUMP_MANY.text}),
+        rider AS MATERIALIZED (SELECT ({rider}) AS value)
+        SELECT bumped.kind, bumped.value, rider.value FROM bumped, rider
+        """
+    )
 
 
 async def _bump_many(conn: AsyncConnection, params: dict[str, Any]) -> dict[str, int]:

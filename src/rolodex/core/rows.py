@@ -9,20 +9,26 @@ way, then hands them to the session as if it had loaded them (a single create's 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import orjson
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, TextClause, insert, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.util import await_only
 
-from rolodex.core.db import dumps, loads
+from rolodex.core.db import loads
 
 COPY_FROM = 50  # rows from which COPY beats a multi-row INSERT on PostgreSQL
 
@@ -49,8 +55,8 @@ def json_text(value: Any) -> str:
     """The value as JSON text, any RawJSON in it embedded as it is."""
     try:
         return orjson.dumps(value, default=_embed).decode()
-    except orjson.JSONEncodeError:  # integers beyond 64 bits: db.dumps writes them
-        return dumps(plain(value)).decode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits: the json module writes them
+        return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), default=_scalar)
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -77,33 +83,83 @@ async def insert_objects(session: AsyncSession, objects: Sequence[Any]) -> None:
     """
     if not objects:
         return
-    model = type(objects[0])
-    table = model.__table__
-    columns = _object_columns(model)
-    values = []
-    for obj in objects:
-        state = obj.__dict__
-        row = {}
-        for key, column_key, default, server_side in columns:
-            if key in state:
-                row[column_key] = state[key]
-            elif not server_side:
-                value = default() if default is not None else None
-                set_committed_value(obj, key, value)
-                row[column_key] = value
-        values.append(row)
+    table = type(objects[0]).__table__
+    values = [_object_row(obj) for obj in objects]
     await session.execute(insert(table), values if len(values) > 1 else values[0])
+    _attach(session, objects)
+
+
+async def insert_together(session: AsyncSession, groups: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: new ORM objects of several tables in one statement, as `insert_objects`
+    writes each group (parents before their children: a client, its new contact persons and
+    their links).
+
+    One round trip instead of one per table. Each table's rows travel as one JSON parameter
+    that `json_populate_recordset` turns into rows of the table's own type, so every value is
+    read by its column's input function, as a bound parameter is. The tables' foreign keys are
+    checked at the end of the statement, when all of its rows are there. IntegrityError on a
+    unique index, as from `insert_objects`.
+    """
+    groups = [group for group in groups if group]
+    params: dict[str, str] = {}
+    shapes = []
+    for index, group in enumerate(groups):
+        rows = [_object_row(obj, by_name=True) for obj in group]
+        params[f"rows_{index}"] = json_text(rows)
+        shapes.append((type(group[0]).__table__.name, tuple(rows[0])))
+    await session.execute(_together(tuple(shapes)), params)
+    for group in groups:
+        _attach(session, group)
+
+
+@lru_cache(maxsize=64)
+def _together(shapes: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
+    """The statement of `insert_together` for these (table, columns) in order: each INSERT but
+    the last in a WITH clause (PostgreSQL runs every one of them, read or not)."""
+    quote = postgresql.dialect().identifier_preparer.quote
+    inserts = []
+    for index, (table, columns) in enumerate(shapes):
+        names = ", ".join(quote(column) for column in columns)
+        inserts.append(
+            f"INSERT INTO {quote(table)} ({names}) SELECT {names} "
+            f"FROM json_populate_recordset(NULL::{quote(table)}, CAST(:rows_{index} AS json))"
+        )
+    *first, last = inserts
+    if not first:
+        return text(last)
+    ctes = ", ".join(f"step_{index} AS ({sql})" for index, sql in enumerate(first))
+    return text(f"WITH {ctes} {last}")
+
+
+def _object_row(obj: Any, *, by_name: bool = False) -> dict[str, Any]:
+    """The new object's row by column key (or name): every value it holds, and the Python-side
+    default of each column it leaves unset (set on the object too, as a flush does); a column
+    with only a server default, or deferred, is left out, for the server to fill in."""
+    state = obj.__dict__
+    row = {}
+    for key, column_key, name, default, server_side in _object_columns(type(obj)):
+        if key in state:
+            row[name if by_name else column_key] = state[key]
+        elif not server_side:
+            value = default() if default is not None else None
+            set_committed_value(obj, key, value)
+            row[name if by_name else column_key] = value
+    return row
+
+
+def _attach(session: AsyncSession, objects: Sequence[Any]) -> None:
+    """Written objects join the session as persistent and clean, as if read back."""
     for obj in objects:
         make_transient_to_detached(obj)
         session.add(obj)
 
 
-_OBJECT_COLUMNS: dict[Any, list[tuple[str, str, Any, bool]]] = {}
+_OBJECT_COLUMNS: dict[Any, list[tuple[str, str, str, Any, bool]]] = {}
 
 
-def _object_columns(model: Any) -> list[tuple[str, str, Any, bool]]:
-    """(attribute, column key, its default as a function or None, whether the server fills it
-    in when unset) per column."""
+def _object_columns(model: Any) -> list[tuple[str, str, str, Any, bool]]:
+    """(attribute, column key, column name, its default as a function or None, whether the
+    server fills it in when unset) per column."""
     if model not in _OBJECT_COLUMNS:
         found = []
         for prop in sa_inspect(model).column_attrs:
@@ -117,7 +173,7 @@ def _object_columns(model: Any) -> list[tuple[str, str, Any, bool]]:
             server_side = bool(prop.deferred) or (
                 make is None and column.server_default is not None
             )
-            found.append((prop.key, column.key, make, server_side))
+            found.append((prop.key, column.key, str(column.name), make, server_side))
         _OBJECT_COLUMNS[model] = found
     return _OBJECT_COLUMNS[model]
 
@@ -163,9 +219,20 @@ async def _copy(driver: Any, model: Any, rows: Sequence[dict[str, Any]]) -> None
         raise IntegrityError("COPY", None, exc) from exc
 
 
+def _scalar(value: Any) -> Any:
+    """The json module's text of a column value it does not know, as orjson writes it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def _embed(value: Any) -> Any:
     if isinstance(value, RawJSON):
         return orjson.Fragment(value.text)
+    if isinstance(value, (Decimal, UUID)):  # a NUMERIC's value, exact; asyncpg's own UUID
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -230,12 +230,18 @@ async def flush(session: AsyncSession) -> None:
         raise conflict_from(exc) from None
 
 
-async def insert_new(session: AsyncSession, client: Client) -> None:
+async def insert_new(
+    session: AsyncSession, client: Client, *, with_rows: Sequence[Sequence[Any]] = ()
+) -> None:
     """A new client's row in one INSERT (rows.insert_objects, no unit of work), then whatever
     else the session holds (its external ids), flushed; a unique-index violation as `flush`
-    raises it."""
+    raises it. `with_rows` (PostgreSQL): new rows of other tables that refer to the client
+    (its new contact persons, their links), in the same statement (rows.insert_together)."""
     try:
-        await rows.insert_objects(session, [client])
+        if with_rows:
+            await rows.insert_together(session, [[client], *with_rows])
+        else:
+            await rows.insert_objects(session, [client])
         await session.flush()
     except IntegrityError as exc:
         raise conflict_from(exc) from None

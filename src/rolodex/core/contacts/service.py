@@ -27,7 +27,7 @@ from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clock import format_timestamp, now
 from rolodex.core.contacts import repository
-from rolodex.core.contacts.models import ContactPerson
+from rolodex.core.contacts.models import ContactLink, ContactPerson
 from rolodex.core.contacts.schemas import (
     READ_ONLY,
     ClientContactPersonIn,
@@ -452,8 +452,31 @@ def prepare_new(
     return NewContacts(items, contacts)
 
 
+def new_links(principal: Principal, client_id: UUID, new: NewContacts) -> list[ContactLink]:
+    """The links of a new client to its new contacts (`prepare_new`), for the client's own
+    INSERT to write with it (PostgreSQL: then `create_for_new_client(..., written=True)`)."""
+    chosen = [contact.id for contact in new.contacts]
+    main = _pick_main(new.items, chosen, {})
+    moment = now()
+    return [
+        ContactLink(
+            organization_id=principal.organization_id,
+            client_id=client_id,
+            contact_person_id=contact_id,
+            is_main=contact_id == main,
+            created_at=moment,
+        )
+        for contact_id in chosen
+    ]
+
+
 async def create_for_new_client(
-    session: AsyncSession, principal: Principal, client_id: UUID, new: NewContacts
+    session: AsyncSession,
+    principal: Principal,
+    client_id: UUID,
+    new: NewContacts,
+    *,
+    written: bool = False,
 ) -> list[dict[str, Any]]:
     """`set_for_client` for a client created in this transaction, when every item is a new
     contact without an externalId (`all_new`): the same rows and events, written together
@@ -462,17 +485,19 @@ async def create_for_new_client(
 
     Nothing can be linked to the client yet, so there is nothing to watch or unlink; without
     an externalId or externalIds a contact has no unique value that one item could take from
-    another.
+    another. `written`: the contacts and their links (`new_links`) were inserted with the
+    client's row; only their events and answers are left.
     """
     contacts = new.contacts
     if not contacts:
         return []
-    await repository.insert_new(session, contacts)
     chosen = [contact.id for contact in contacts]
     main = _pick_main(new.items, chosen, {})
-    await repository.insert_links(
-        session, principal, client_id, [(cid, cid == main) for cid in chosen]
-    )
+    if not written:
+        await repository.insert_new(session, contacts)
+        await repository.insert_links(
+            session, principal, client_id, [(cid, cid == main) for cid in chosen]
+        )
     views = [ContactView(c, client_id, c.id == main, [client_id]) for c in contacts]
     shown = [to_read(view) for view in views]
     await events_service.record_many(

@@ -4,8 +4,9 @@ clients' own `scoped(principal)`."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, func, select
@@ -34,6 +35,30 @@ def _scoped(organization_id: UUID) -> Select[CustomField]:
     # Statements are immutable: one per organization serves every request (a create reads
     # the definitions; building the statement cost a tenth of the create's own code).
     return select(CustomField).where(CustomField.organization_id == organization_id)
+
+
+# The organization's definitions as one JSON array, by key, for a statement that reads them
+# beside what it does (a create's numbers.reserve_reading); `from_json` makes them definitions.
+DEFINITIONS_JSON = (
+    "SELECT coalesce(json_agg(d ORDER BY d.key), '[]'::json) FROM custom_fields AS d "
+    "WHERE d.organization_id = :of_organization"
+)
+
+
+def from_json(rows: list[dict[str, Any]]) -> list[CustomField]:
+    """DEFINITIONS_JSON's rows as (transient) definitions."""
+    return [
+        CustomField(
+            **row
+            | {
+                "id": UUID(row["id"]),
+                "organization_id": UUID(row["organization_id"]),
+                "created_at": datetime.fromisoformat(row["created_at"]),
+                "updated_at": datetime.fromisoformat(row["updated_at"]),
+            }
+        )
+        for row in rows
+    ]
 
 
 async def get(

@@ -294,6 +294,25 @@ class _Cached:
     definitions: dict[str, CustomField] | None = None
 
 
+def seed(session: AsyncSession, principal: Principal, definitions: list[CustomField]) -> None:
+    """The organization's definitions, read in a round trip the transaction made anyway (a
+    create's numbers, before its first statement): `_definitions` takes them instead of reading
+    them, until it locks a key (then it reads them again, after the lock)."""
+    _entry(session, principal).definitions = {d.key: d for d in definitions}
+
+
+def _entry(session: AsyncSession, principal: Principal) -> _Cached:
+    """The organization's cache entry for the session's current transaction."""
+    transaction = session.get_transaction()
+    cache = session.info.get(_CACHE)
+    if cache is None or cache["transaction"] is not transaction:
+        cache = session.info[_CACHE] = {"transaction": transaction}
+    entry: _Cached | None = cache.get(principal.organization_id)
+    if entry is None:
+        entry = cache[principal.organization_id] = _Cached()
+    return entry
+
+
 async def _definitions(
     session: AsyncSession, principal: Principal, keys: list[str]
 ) -> dict[str, CustomField]:
@@ -303,13 +322,7 @@ async def _definitions(
     taken stays until the transaction ends, so each key is locked once; a definition change in
     this same transaction drops the cache (`_forget`).
     """
-    transaction = session.get_transaction()
-    cache = session.info.get(_CACHE)
-    if cache is None or cache["transaction"] is not transaction:
-        cache = session.info[_CACHE] = {"transaction": transaction}
-    entry: _Cached | None = cache.get(principal.organization_id)
-    if entry is None:
-        entry = cache[principal.organization_id] = _Cached()
+    entry = _entry(session, principal)
     new_keys = [k for k in keys if k not in entry.locked]
     if new_keys:
         await repository.lock_shared(session, principal, new_keys)
