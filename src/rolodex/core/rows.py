@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -89,10 +90,23 @@ async def insert_objects(session: AsyncSession, objects: Sequence[Any]) -> None:
     _attach(session, objects)
 
 
-async def insert_together(session: AsyncSession, groups: Sequence[Sequence[Any]]) -> None:
+@dataclass(frozen=True)
+class Tail:
+    """The last part of an `insert_together` statement, after the rows' INSERTs: `ctes`, WITH
+    items of its own (or ""), then `final`, the statement itself; both constant SQL text (the
+    statement is built once per shape), with named parameters in `params`."""
+
+    ctes: str
+    final: str
+    params: dict[str, Any]
+
+
+async def insert_together(
+    session: AsyncSession, groups: Sequence[Sequence[Any]], *, tail: Tail | None = None
+) -> None:
     """PostgreSQL: new ORM objects of several tables in one statement, as `insert_objects`
     writes each group (parents before their children: a client, its new contact persons and
-    their links).
+    their links), and then `tail` if given (the events of a create that is one statement).
 
     One round trip instead of one per table. Each table's rows travel as one JSON parameter
     that `json_populate_recordset` turns into rows of the table's own type, so every value is
@@ -101,22 +115,33 @@ async def insert_together(session: AsyncSession, groups: Sequence[Sequence[Any]]
     unique index, as from `insert_objects`.
     """
     groups = [group for group in groups if group]
-    params: dict[str, str] = {}
+    params: dict[str, Any] = {}
     shapes = []
     for index, group in enumerate(groups):
         rows = [_object_row(obj, by_name=True) for obj in group]
         params[f"rows_{index}"] = json_text(rows)
         shapes.append((type(group[0]).__table__.name, tuple(rows[0])))
-    await session.execute(_together(tuple(shapes)), params)
+    if tail is not None:
+        params.update(tail.params)
+    ends = ("", "") if tail is None else (tail.ctes, tail.final)
+    await session.execute(_together(tuple(shapes), ends), params)
     for group in groups:
         _attach(session, group)
 
 
+def fill_defaults(objects: Sequence[Any]) -> None:
+    """Set the Python-side default of every column the new objects leave unset, as the INSERT
+    will (what they show before it is written: an event's snapshot)."""
+    for obj in objects:
+        _object_row(obj)
+
+
 @lru_cache(maxsize=64)
-def _together(shapes: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
-    """The statement of `insert_together` for these (table, columns) in order: each INSERT but
-    the last in a WITH clause (PostgreSQL runs every one of them, read or not)."""
-    quote = postgresql.dialect().identifier_preparer.quote
+def _together(shapes: tuple[tuple[str, tuple[str, ...]], ...], ends: tuple[str, str]) -> TextClause:
+    """The statement of `insert_together` for these (table, columns) in order and this tail
+    (WITH items, final statement; or two empty strings): each INSERT but the last in a WITH
+    clause (PostgreSQL runs every one of them, read or not)."""
+    quote = postgresql.dialect().identifier_preparer.quote  # type: ignore[no-untyped-call]
     inserts = []
     for index, (table, columns) in enumerate(shapes):
         names = ", ".join(quote(column) for column in columns)
@@ -124,11 +149,13 @@ def _together(shapes: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
             f"INSERT INTO {quote(table)} ({names}) SELECT {names} "
             f"FROM json_populate_recordset(NULL::{quote(table)}, CAST(:rows_{index} AS json))"
         )
-    *first, last = inserts
-    if not first:
-        return text(last)
-    ctes = ", ".join(f"step_{index} AS ({sql})" for index, sql in enumerate(first))
-    return text(f"WITH {ctes} {last}")
+    ctes, final = ends
+    if not final:
+        *inserts, final = inserts
+    items = [f"step_{index} AS ({sql})" for index, sql in enumerate(inserts)]
+    if ctes:
+        items.append(ctes)
+    return text(f"WITH {', '.join(items)} {final}" if items else final)
 
 
 def _object_row(obj: Any, *, by_name: bool = False) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from rolodex.core.enums import (
     PaymentType,
 )
 from rolodex.core.errors import Conflict
+from rolodex.core.events import repository as events_repository
 from rolodex.core.external_ids import repository as external_ids_repository
 from rolodex.core.external_ids.models import ExternalId
 from rolodex.core.listing import FieldKind, Filter, ListField, ListSpec
@@ -231,15 +232,24 @@ async def flush(session: AsyncSession) -> None:
 
 
 async def insert_new(
-    session: AsyncSession, client: Client, *, with_rows: Sequence[Sequence[Any]] = ()
+    session: AsyncSession,
+    client: Client,
+    *,
+    with_rows: Sequence[Sequence[Any]] = (),
+    events: Sequence[dict[str, Any]] | None = None,
 ) -> None:
     """A new client's row in one INSERT (rows.insert_objects, no unit of work), then whatever
     else the session holds (its external ids), flushed; a unique-index violation as `flush`
-    raises it. `with_rows` (PostgreSQL): new rows of other tables that refer to the client
-    (its new contact persons, their links), in the same statement (rows.insert_together)."""
+    raises it. PostgreSQL: `with_rows`, new rows of other tables that refer to the client (its
+    new contact persons, their links), and `events`, the transaction's events as rows
+    (numbered by `events_repository.numbered_tail`), go in the same statement
+    (rows.insert_together)."""
     try:
-        if with_rows:
-            await rows.insert_together(session, [[client], *with_rows])
+        if with_rows or events is not None:
+            tail = None
+            if events is not None:
+                tail = events_repository.numbered_tail(client.organization_id, events)
+            await rows.insert_together(session, [[client], *with_rows], tail=tail)
         else:
             await rows.insert_objects(session, [client])
         await session.flush()

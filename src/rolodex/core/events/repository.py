@@ -33,6 +33,7 @@ from rolodex.core.events.models import Event
 from rolodex.core.listing import FieldKind, ListField, ListSpec
 from rolodex.core.orgs.models import Counter, Organization
 from rolodex.core.principal import Principal
+from rolodex.core.rows import Tail, json_text
 
 COUNTER_KIND = "event"
 
@@ -183,6 +184,43 @@ _NUMBER_EVENTS = text(
     bindparam("count", type_=BigInteger()),
     bindparam("ids", type_=ARRAY(Uuid())),
 )
+
+
+def numbered_tail(organization_id: UUID, rows: Sequence[dict[str, Any]]) -> Tail:
+    """`insert_numbered` as the end of a statement that writes the rows the events are about
+    (rows.insert_together): a create that is one statement in autocommit. The counter row is
+    bumped by an upsert, so the organization's first events create it in the same statement;
+    its lock lasts until that statement's commit, as `insert_numbered`'s until COMMIT.
+
+    `rows` are events rows (every column, `data` as objects) in the order they are numbered.
+    """
+    return Tail(
+        _NUMBERED_COUNTER,
+        _NUMBERED_INSERT,
+        {
+            "events_organization": str(organization_id),
+            "events_count": len(rows),
+            "events": json_text(rows),
+        },
+    )
+
+
+_NUMBERED_COUNTER = f"""
+    events_counter AS (
+        INSERT INTO counters (organization_id, kind, value)
+        VALUES (CAST(:events_organization AS uuid), '{COUNTER_KIND}', CAST(:events_count AS bigint))
+        ON CONFLICT (organization_id, kind) DO UPDATE SET value = counters.value + EXCLUDED.value
+        RETURNING value
+    )"""
+_NUMBERED_INSERT = """
+    INSERT INTO events (id, organization_id, sequence, type, occurred_at, actor_key_id,
+                        subject_kind, subject_id, data)
+    SELECT r.id, r.organization_id,
+           events_counter.value - CAST(:events_count AS bigint) + r.ordinality,
+           r.type, r.occurred_at, r.actor_key_id, r.subject_kind, r.subject_id, r.data
+    FROM events_counter,
+         json_populate_recordset(NULL::events, CAST(:events AS json)) WITH ORDINALITY AS r
+    """
 
 
 def insert_numbered(session: Session, organization_id: UUID, rows: Sequence[dict[str, Any]]) -> int:

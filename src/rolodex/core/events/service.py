@@ -177,6 +177,19 @@ async def _keep(session: AsyncSession, principal: Principal, rows: list[dict[str
     pending.extend(events)
 
 
+def take_deferred(session: AsyncSession, organization_id: UUID) -> list[dict[str, Any]] | None:
+    """The transaction's events, as rows for `repository.numbered_tail`, taken from the commit
+    hook (which then has none to write): only when every one is a row kept for this organization
+    outside a savepoint (`record`, `record_many`); else None, and they stay."""
+    pending = session.info.get(PENDING, [])
+    if not all(
+        isinstance(item, _Deferred) and item.organization_id == organization_id for item in pending
+    ):
+        return None
+    session.info.pop(PENDING, None)
+    return [row for item in pending for row in item.rows]
+
+
 def assign_sequences(session: Session) -> None:
     """Give this transaction's surviving events their sequences, just before COMMIT."""
     if session.in_nested_transaction():
