@@ -102,7 +102,11 @@ class Tail:
 
 
 async def insert_together(
-    session: AsyncSession, groups: Sequence[Sequence[Any]], *, tail: Tail | None = None
+    session: AsyncSession,
+    groups: Sequence[Sequence[Any]],
+    *,
+    tail: Tail | None = None,
+    attach: bool = True,
 ) -> None:
     """PostgreSQL: new ORM objects of several tables in one statement, as `insert_objects`
     writes each group (parents before their children: a client, its new contact persons and
@@ -112,7 +116,8 @@ async def insert_together(
     that `json_populate_recordset` turns into rows of the table's own type, so every value is
     read by its column's input function, as a bound parameter is. The tables' foreign keys are
     checked at the end of the statement, when all of its rows are there. IntegrityError on a
-    unique index, as from `insert_objects`.
+    unique index, as from `insert_objects`. Without `attach` the objects stay out of the
+    session (a statement that is the whole transaction: nothing will change them).
     """
     groups = [group for group in groups if group]
     params: dict[str, Any] = {}
@@ -125,15 +130,19 @@ async def insert_together(
         params.update(tail.params)
     ends = ("", "") if tail is None else (tail.ctes, tail.final)
     await session.execute(_together(tuple(shapes), ends), params)
-    for group in groups:
-        _attach(session, group)
+    if attach:
+        for group in groups:
+            _attach(session, group)
 
 
 def fill_defaults(objects: Sequence[Any]) -> None:
     """Set the Python-side default of every column the new objects leave unset, as the INSERT
     will (what they show before it is written: an event's snapshot)."""
     for obj in objects:
-        _object_row(obj)
+        state = obj.__dict__
+        for key, _, _, default, server_side in _object_columns(type(obj)):
+            if key not in state and not server_side:
+                set_committed_value(obj, key, default() if default is not None else None)
 
 
 @lru_cache(maxsize=64)

@@ -249,7 +249,10 @@ async def insert_new(
             tail = None
             if events is not None:
                 tail = events_repository.numbered_tail(client.organization_id, events)
-            await rows.insert_together(session, [[client], *with_rows], tail=tail)
+            # The objects of a create that is one statement stay out of the session.
+            await rows.insert_together(
+                session, [[client], *with_rows], tail=tail, attach=events is None
+            )
         else:
             await rows.insert_objects(session, [client])
         await session.flush()

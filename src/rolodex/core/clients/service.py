@@ -338,7 +338,7 @@ async def _create(
         )
     await repository.insert_new(session, client, with_rows=with_rows or ())
     # The client's event comes first, then those of its nested contacts and addresses.
-    await _record(session, principal, "client.created", client)
+    await _record_created(session, principal, client)
     shown = await _set_nested(
         session,
         principal,
@@ -380,7 +380,7 @@ async def _create_in_one_statement(
     counter stays locked until the statement's own commit, so sequence order is still commit
     order. The statement writes all of it or nothing. Answers the contacts as shown."""
     rows.fill_defaults([client, *(new_contacts.contacts if new_contacts else ())])
-    await _record(session, principal, "client.created", client)
+    await _record_created(session, principal, client)
     shown: list[dict[str, Any]] = []
     if new_contacts is not None:
         shown = await contacts_service.create_for_new_client(
@@ -662,6 +662,17 @@ async def _record(
 ) -> None:
     await events_service.record(
         session, principal, event_type, snapshot(client), previous=previous, at=client.updated_at
+    )
+
+
+async def _record_created(session: AsyncSession, principal: Principal, client: Client) -> None:
+    """`client.created`, its object written as JSON at once (`snapshot_json`: the same object
+    as `snapshot`'s, for less than half the cost)."""
+    await events_service.record_many(
+        session,
+        principal,
+        "client.created",
+        [(client.id, snapshot_json(client), client.updated_at)],
     )
 
 
