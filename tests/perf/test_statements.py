@@ -7,17 +7,20 @@ transaction there), while SQLite's `BEGIN IMMEDIATE` is (db.py issues it as a st
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant, count_statements
 from tests.factories import client_body
 
 from rolodex.core.clients.documents import DOCUMENTS
+from rolodex.core.ids import new_id
 
 EMBEDDED = ("contactPersons", "addresses")
 
@@ -277,3 +280,32 @@ async def test_a_create_with_custom_values_writes_its_rows_in_one_statement(
     assert again["customFields"] == {"tier": "gold"}
     found = await api.get("/clients", params={"q": "ada@x.example"})
     assert [c["id"] for c in found.json()["data"]] == [created["id"]]
+
+
+@pytest.mark.postgres_only
+async def test_a_one_statement_create_takes_the_counter_after_its_unique_values(
+    api: httpx.AsyncClient, engine: AsyncEngine, tenant: Tenant
+) -> None:
+    # A transaction elsewhere holds a client's email, and will take the event counter next (as
+    # a PATCH does at COMMIT). A create of the same email must wait at the email, not take the
+    # counter first: the two would then wait for each other (a deadlock, one of them refused).
+    await api.post("/clients", json=client_body())  # the counters exist
+    async with engine.connect() as other:
+        await other.execute(
+            text(
+                "INSERT INTO clients (id, organization_id, number, name, kind, status, email, "
+                'tags, metadata, external_ids, custom_fields, "references", archived, '
+                "search_text, version, created_at, updated_at) VALUES (:id, :org, 999999, "
+                "'Held', 'COMPANY', 'ACTIVE', 'held@x.example', '[]', '{}', '[]', '{}', '[]', "
+                "false, '', 1, now(), now())"
+            ),
+            {"id": new_id(), "org": UUID(tenant.id)},
+        )
+        create = asyncio.create_task(api.post("/clients", json=client_body(email="held@x.example")))
+        await asyncio.sleep(0.5)  # the create is under way, waiting at the email
+        assert not create.done()
+        bump = "UPDATE counters SET value = value WHERE organization_id = :org AND kind = 'event'"
+        await asyncio.wait_for(other.execute(text(bump), {"org": UUID(tenant.id)}), timeout=5)
+        await other.commit()
+    answer = await create
+    assert answer.status_code == 409, answer.text

@@ -94,7 +94,12 @@ async def insert_objects(session: AsyncSession, objects: Sequence[Any]) -> None:
 class Tail:
     """The last part of an `insert_together` statement, after the rows' INSERTs: `ctes`, WITH
     items of its own (or ""), then `final`, the statement itself; both constant SQL text (the
-    statement is built once per shape), with named parameters in `params`."""
+    statement is built once per shape), with named parameters in `params`.
+
+    PostgreSQL runs a statement's WITH items in no set order. The tail may read `written`, one
+    row whose `count` is how many rows the INSERTs wrote: that runs all of them first (a tail
+    that takes a lock reads it, so that the rows' unique-index entries are taken before the
+    lock, as in a transaction that inserts and then takes the lock)."""
 
     ctes: str
     final: str
@@ -161,10 +166,14 @@ def _together(shapes: tuple[tuple[str, tuple[str, ...]], ...], ends: tuple[str, 
     ctes, final = ends
     if not final:
         *inserts, final = inserts
-    items = [f"step_{index} AS ({sql})" for index, sql in enumerate(inserts)]
+        items = [f"step_{index} AS ({sql})" for index, sql in enumerate(inserts)]
+        return text(f"WITH {', '.join(items)} {final}" if items else final)
+    items = [f"step_{index} AS ({sql} RETURNING 1)" for index, sql in enumerate(inserts)]
+    counts = " + ".join(f"(SELECT count(*) FROM step_{index})" for index in range(len(inserts)))
+    items.append(f"written AS (SELECT {counts} AS count)")
     if ctes:
         items.append(ctes)
-    return text(f"WITH {', '.join(items)} {final}" if items else final)
+    return text(f"WITH {', '.join(items)} {final}")
 
 
 def _object_row(obj: Any, *, by_name: bool = False) -> dict[str, Any]:

@@ -189,8 +189,9 @@ _NUMBER_EVENTS = text(
 def numbered_tail(organization_id: UUID, rows: Sequence[dict[str, Any]]) -> Tail:
     """`insert_numbered` as the end of a statement that writes the rows the events are about
     (rows.insert_together): a create that is one statement in autocommit. The counter row is
-    bumped by an upsert, so the organization's first events create it in the same statement;
-    its lock lasts until that statement's commit, as `insert_numbered`'s until COMMIT.
+    bumped by an upsert, so the organization's first events create it in the same statement,
+    after the rows are written; its lock lasts until that statement's commit, as
+    `insert_numbered`'s until COMMIT.
 
     `rows` are events rows (every column, `data` as objects) in the order they are numbered.
     """
@@ -205,10 +206,14 @@ def numbered_tail(organization_id: UUID, rows: Sequence[dict[str, Any]]) -> Tail
     )
 
 
+# After the rows (`written`): their unique-index entries come before the counter's lock, as in
+# a transaction that inserts and takes the counter at COMMIT; two writers that took them in
+# opposite orders could deadlock on a value both write (a client's email).
 _NUMBERED_COUNTER = f"""
     events_counter AS (
         INSERT INTO counters (organization_id, kind, value)
-        VALUES (CAST(:events_organization AS uuid), '{COUNTER_KIND}', CAST(:events_count AS bigint))
+        SELECT CAST(:events_organization AS uuid), '{COUNTER_KIND}', CAST(:events_count AS bigint)
+        FROM written WHERE written.count >= 0  -- read: else the INSERTs run last
         ON CONFLICT (organization_id, kind) DO UPDATE SET value = counters.value + EXCLUDED.value
         RETURNING value
     )"""
