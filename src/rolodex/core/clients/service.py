@@ -387,7 +387,7 @@ async def _create_in_one_statement(
             session, principal, client.id, new_contacts, written=True
         )
     events = events_service.take_deferred(session, principal.organization_id)
-    if events is None:  # not the case while nothing else ran; the commit hook numbers them
+    if events is None:  # other events were waiting (none can, with no statement run before)
         await repository.insert_new(session, client, with_rows=with_rows)
         return shown
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
