@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -431,6 +432,11 @@ class NewContacts:
         function of migration 0012: their texts joined by U+0001 in id order)."""
         return "\x01".join(c.search_text for c in sorted(self.contacts, key=lambda c: c.id))
 
+    @cached_property
+    def main(self) -> UUID | None:
+        """The one of them that is the client's main contact."""
+        return _pick_main(self.items, [contact.id for contact in self.contacts], {})
+
 
 def prepare_new(
     principal: Principal, items: Sequence[ClientContactPersonIn], reserved: range
@@ -455,18 +461,16 @@ def prepare_new(
 def new_links(principal: Principal, client_id: UUID, new: NewContacts) -> list[ContactLink]:
     """The links of a new client to its new contacts (`prepare_new`), for the client's own
     INSERT to write with it (PostgreSQL: then `create_for_new_client(..., written=True)`)."""
-    chosen = [contact.id for contact in new.contacts]
-    main = _pick_main(new.items, chosen, {})
     moment = now()
     return [
         ContactLink(
             organization_id=principal.organization_id,
             client_id=client_id,
-            contact_person_id=contact_id,
-            is_main=contact_id == main,
+            contact_person_id=contact.id,
+            is_main=contact.id == new.main,
             created_at=moment,
         )
-        for contact_id in chosen
+        for contact in new.contacts
     ]
 
 
@@ -491,12 +495,11 @@ async def create_for_new_client(
     contacts = new.contacts
     if not contacts:
         return []
-    chosen = [contact.id for contact in contacts]
-    main = _pick_main(new.items, chosen, {})
+    main = new.main
     if not written:
         await repository.insert_new(session, contacts)
         await repository.insert_links(
-            session, principal, client_id, [(cid, cid == main) for cid in chosen]
+            session, principal, client_id, [(c.id, c.id == main) for c in contacts]
         )
     views = [ContactView(c, client_id, c.id == main, [client_id]) for c in contacts]
     shown = [to_read(view) for view in views]
