@@ -54,19 +54,8 @@ async def reserve(
             kind: await next_numbers(session, organization_id, kind, n)
             for kind, n in wanted.items()
         }
-    kinds = sorted(wanted)
-    params = {
-        "of_organization": organization_id,
-        "kinds": kinds,
-        "counts": [wanted[k] for k in kinds],
-    }
-    async with _side(engine) as conn:
-        last = await _bump_many(conn, params)
-        if len(last) < len(kinds):
-            # The first number of some kind: the statement above changed nothing.
-            await _create_counters(conn, organization_id, kinds)
-            last = await _bump_many(conn, params)
-    return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
+    found = await _bump_on_side(engine, organization_id, wanted, _BUMP_MANY)
+    return _ranges(wanted, found)
 
 
 async def reserve_reading(
@@ -83,21 +72,33 @@ async def reserve_reading(
     engine = session.bind
     if not (isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"):
         return await reserve(session, organization_id, wanted), None
+    found = await _bump_on_side(engine, organization_id, wanted, _bump_many_reading(rider))
+    return _ranges(wanted, found), found[0][2]
+
+
+async def _bump_on_side(
+    engine: AsyncEngine, organization_id: UUID, wanted: Mapping[str, int], statement: TextClause
+) -> list[Any]:
+    """`statement` (_BUMP_MANY, or it with a rider) on the side pool: a row (kind, value, ...)
+    per kind. The first number of some kind changes nothing: its counter is created, and the
+    statement asked again."""
     kinds = sorted(wanted)
     params = {
         "of_organization": organization_id,
         "kinds": kinds,
         "counts": [wanted[k] for k in kinds],
     }
-    statement = _bump_many_reading(rider)
     async with _side(engine) as conn:
-        found = (await conn.execute(statement, params)).all()
+        found = list((await conn.execute(statement, params)).all())
         if len(found) < len(kinds):
             await _create_counters(conn, organization_id, kinds)
-            found = (await conn.execute(statement, params)).all()
-    last = {kind: int(value) for kind, value, _ in found}
-    ranges = {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
-    return ranges, found[0][2]
+            found = list((await conn.execute(statement, params)).all())
+    return found
+
+
+def _ranges(wanted: Mapping[str, int], found: list[Any]) -> dict[str, range]:
+    last = {row[0]: int(row[1]) for row in found}
+    return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
 
 
 async def next_number(session: AsyncSession, organization_id: UUID, kind: str) -> int:
@@ -151,10 +152,6 @@ def _bump_many_reading(rider: str) -> TextClause:
         SELECT bumped.kind, bumped.value, rider.value FROM bumped, rider
         """
     )
-
-
-async def _bump_many(conn: AsyncConnection, params: dict[str, Any]) -> dict[str, int]:
-    return {kind: int(value) for kind, value in (await conn.execute(_BUMP_MANY, params)).all()}
 
 
 async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:
