@@ -17,10 +17,12 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant
 
 from rolodex.api.http import _json_default
+from rolodex.core.clients import documents
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.documents import DOCUMENTS, DocumentCache
 from rolodex.core.db import session_factory
@@ -114,6 +116,28 @@ async def test_a_document_is_what_to_read_makes(
     _same(listed.json()["data"][0], rendered)
     plain = await api.get("/clients", params={"number": rendered["number"]})
     _same(plain.json()["data"][0], {**rendered, "contactPersons": None, "addresses": None})
+
+
+@pytest.mark.postgres_only
+async def test_the_row_types_are_the_documents_keys(engine: AsyncEngine) -> None:
+    """Migration 0014's row types name each document's keys, in order: a key added to
+    documents.py without its attribute (or the other way round) fails here, not in a GET."""
+    assert set(documents.TYPES) == {
+        "client_document",
+        "contact_person_document",
+        "address_document",
+    }
+    async with engine.connect() as conn:
+        for row_type, keys in documents.TYPES.items():
+            found = await conn.execute(
+                text(
+                    "SELECT a.attname FROM pg_attribute AS a JOIN pg_type AS t "
+                    "ON t.typrelid = a.attrelid WHERE t.typname = :name AND a.attnum > 0 "
+                    "AND NOT a.attisdropped ORDER BY a.attnum"
+                ),
+                {"name": row_type},
+            )
+            assert tuple(found.scalars()) == keys, row_type
 
 
 @pytest.mark.postgres_only
