@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     redis_url: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
+    otel_enabled: bool = Field(
+        default=False,
+        description="FastAPI's own OpenTelemetry, to the providers OpenTelemetry is set up with",
+    )
     webhook_deny_private: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     event_retention_days: int | None = Field(default=None, ge=1, description="None: forever")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+from rolodex.api.app import create_app
+from rolodex.settings import Settings
 
 
 async def test_health_and_ready(raw_client: httpx.AsyncClient) -> None:
@@ -29,3 +33,15 @@ async def test_security_headers(raw_client: httpx.AsyncClient) -> None:
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["X-Frame-Options"] == "DENY"
     assert "access-control-allow-origin" not in r.headers
+
+
+def test_fastapis_own_telemetry_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With OpenTelemetry providers set up (as if), FastAPI's telemetry runs only with
+    ROLODEX_OTEL_ENABLED: otherwise it would look for them on every request."""
+    from fastapi.telemetry import _asgi
+
+    monkeypatch.setattr(_asgi, "_unconfigured", lambda provider: False)
+    for enabled in (False, True):
+        settings = Settings(database_url="sqlite:///unused.db", otel_enabled=enabled)
+        app = create_app(settings)
+        assert app._native_telemetry.enabled() is enabled
