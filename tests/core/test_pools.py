@@ -49,6 +49,56 @@ async def test_requests_get_a_connection_in_the_order_they_asked(settings: Setti
     assert answered == asked
 
 
+def _one_connection(settings: Settings) -> ReadPool:
+    return ReadPool(settings.database_url, settings.model_copy(update={"db_read_pool_size": 1}))
+
+
+async def test_a_statement_the_server_refused_keeps_its_connection(settings: Settings) -> None:
+    pool = _one_connection(settings)
+    try:
+        before = await pool.fetchrow("SELECT pg_backend_pid()")
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await pool.fetchrow("SELECT 1 / $1::int", 0)
+        after = await pool.fetchrow("SELECT pg_backend_pid()")
+    finally:
+        await pool.close()
+    assert before is not None and after is not None and before[0] == after[0]
+
+
+async def test_a_statement_cancelled_halfway_drops_its_connection(settings: Settings) -> None:
+    # Its answer may still be on the way: the next statement must not read it as its own.
+    pool = _one_connection(settings)
+    try:
+        before = await pool.fetchrow("SELECT pg_backend_pid()")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(pool.fetchrow("SELECT pg_sleep(5)"), 0.2)
+        after = await pool.fetchrow("SELECT pg_backend_pid()")
+    finally:
+        await pool.close()
+    assert before is not None and after is not None and before[0] != after[0]
+
+
+async def test_a_connection_the_server_closed_is_replaced(settings: Settings) -> None:
+    pool = _one_connection(settings)
+    try:
+        before = await pool.fetchrow("SELECT pg_backend_pid()")
+        assert before is not None
+        await pool.fetch("SELECT 1")  # idle again
+        killer = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+        try:
+            assert await killer.fetchval("SELECT pg_terminate_backend($1)", before[0])
+        finally:
+            await killer.close()
+        for _ in range(50):  # until the pool's connection has seen its end
+            await asyncio.sleep(0.02)
+            if pool._idle and pool._idle[0].is_closed():
+                break
+        after = await pool.fetchrow("SELECT pg_backend_pid()")
+    finally:
+        await pool.close()
+    assert after is not None and after[0] != before[0]
+
+
 async def test_counter_bumps_do_not_wait_for_the_wal_flush(engine: AsyncEngine) -> None:
     # core/db.py: a bump's row lock is held until its commit; a create that uses the number
     # commits later and flushes the bump's WAL with its own.

@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -68,6 +68,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 M = TypeVar("M", bound=Base)
+R = TypeVar("R")
 
 
 def dumps(value: Any) -> bytes:
@@ -267,13 +268,21 @@ class ReadPool:
     CLI, SQLite) never open one. Statements run in autocommit: each sees what was committed
     when it started. `listeners` (tests) are called with every statement and its arguments.
 
-    When every connection is busy, requests wait their turn in a FIFO semaphore, not in the
-    pool: asyncpg's pool hands a freed connection to whichever request asks next, and a waiter
-    that loses that race queues again at the back. At 32 concurrent GETs on 5 connections a
-    process, that made p99 eight to ten times p50 (p50 9 ms, p99 80 to 110 ms); asyncio's
-    Semaphore gives each freed connection to the longest waiter. The pool is small (2 by
-    default): with more statements under way than the machine has cores, each one waits longer
-    for a core and the slowest requests wait longest.
+    When every connection is busy, requests wait their turn in a FIFO semaphore: asyncio's
+    Semaphore gives each freed connection to the longest waiter. (asyncpg's pool hands a freed
+    connection to whichever request asks next, and a waiter that loses that race queues again
+    at the back: at 32 concurrent GETs on 5 connections a process, p99 was eight to ten times
+    p50.) The pool is small (2 by default): with more statements under way than the machine
+    has cores, each one waits longer for a core and the slowest requests wait longest.
+
+    The idle connections are a list here, not an asyncpg pool: with the semaphore already
+    deciding who goes next, asyncpg's acquire and release (its queue, the holder's
+    bookkeeping, a task that shields the release) cost 45 µs of CPU per statement on this
+    machine, a fifth of a GET's Python, to do what `list.pop` and `list.append` do. A
+    connection goes back to the list after its statement, or after an error the server
+    answered (a statement refused or timed out leaves the connection as it was); one whose
+    statement was cancelled halfway or whose connection failed is dropped, and the next
+    statement that needs one connects afresh.
     """
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -282,50 +291,75 @@ class ReadPool:
         self.server_settings = _server_settings(settings)
         self.command_timeout = settings.statement_timeout_ms / 1000 + 5
         self.listeners: list[Callable[[str, tuple[Any, ...]], None]] = []
-        self._pool: asyncpg.Pool | None = None
-        self._starting: asyncio.Lock | None = None
+        self._idle: list[asyncpg.Connection] = []
+        # close() moves on to the next generation: connections of an earlier one that are
+        # still in use are closed when their statement ends, not kept.
+        self._generation = 0
         # Requests take the pool's connections in the order they asked (see the class doc).
         self._turns = asyncio.Semaphore(self.size)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        for listener in self.listeners:
-            listener(sql, args)
-        pool = self._pool or await self._start()
-        async with self._turns, pool.acquire() as conn:
-            return await conn.fetchrow(sql, *args)
+        return await self._run(sql, args, lambda conn: conn.fetchrow(sql, *args))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return list(
+            await self._run(sql, args, lambda conn: conn.fetch(sql, *args, record_class=Row))
+        )
+
+    async def _run(
+        self,
+        sql: str,
+        args: tuple[Any, ...],
+        statement: Callable[[asyncpg.Connection], Awaitable[R]],
+    ) -> R:
+        """`statement` on a connection of the pool, when this request's turn comes."""
         for listener in self.listeners:
             listener(sql, args)
-        pool = self._pool or await self._start()
-        async with self._turns, pool.acquire() as conn:
-            return list(await conn.fetch(sql, *args, record_class=Row))
+        async with self._turns:
+            generation = self._generation
+            conn = self._take() or await self._connect()
+            try:
+                result = await statement(conn)
+            except asyncpg.PostgresError:  # the server answered: the connection is as it was
+                self._put_back(conn, generation)
+                raise
+            except BaseException:  # cancelled halfway, or the connection failed
+                conn.terminate()
+                raise
+            self._put_back(conn, generation)
+            return result
 
-    async def _start(self) -> asyncpg.Pool:
-        self._starting = self._starting or asyncio.Lock()
-        async with self._starting:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=0,
-                    max_size=self.size,
-                    server_settings=self.server_settings,
-                    command_timeout=self.command_timeout,
-                    timeout=5,
-                    reset=_unchanged,
-                )
-        return self._pool
+    def _take(self) -> asyncpg.Connection | None:
+        """An idle connection that is still open (the server may have closed some meanwhile)."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+        return None
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            self.dsn,
+            server_settings=self.server_settings,
+            command_timeout=self.command_timeout,
+            timeout=5,
+        )
+
+    def _put_back(self, conn: asyncpg.Connection, generation: int) -> None:
+        if generation != self._generation or conn.is_closed():
+            conn.terminate()
+        else:
+            self._idle.append(conn)
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-
-
-async def _unchanged(_conn: asyncpg.Connection) -> None:
-    """What a read-pool connection needs on its way back to the pool: nothing. asyncpg's
-    default runs `RESET ALL; UNLISTEN *; ...` there, a round trip per read, for session state
-    that these single statements never change (asyncpg still rolls back an open transaction)."""
+        """Close the idle connections, and the others as their statements end."""
+        self._generation += 1
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                await conn.close(timeout=5)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                conn.terminate()
 
 
 _READ_POOLS: weakref.WeakKeyDictionary[Any, ReadPool] = weakref.WeakKeyDictionary()
