@@ -99,6 +99,32 @@ async def test_a_connection_the_server_closed_is_replaced(settings: Settings) ->
     assert after is not None and after[0] != before[0]
 
 
+async def test_close_closes_a_connection_in_use_when_its_statement_ends(
+    settings: Settings,
+) -> None:
+    pool = _one_connection(settings)
+    running = asyncio.create_task(pool.fetchrow("SELECT pg_backend_pid(), pg_sleep(0.3)"))
+    await asyncio.sleep(0.1)
+    await pool.close()
+    row = await running  # the statement under way still answers
+    assert row is not None and pool._idle == []
+    probe = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
+    try:
+        for _ in range(50):  # its backend ends once the connection is closed
+            if not await probe.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", row[0]
+            ):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the connection is still open")
+    finally:
+        await probe.close()
+    reopened = await pool.fetchrow("SELECT 1")  # a closed pool connects again when used
+    await pool.close()
+    assert reopened is not None and reopened[0] == 1
+
+
 async def test_counter_bumps_do_not_wait_for_the_wal_flush(engine: AsyncEngine) -> None:
     # core/db.py: a bump's row lock is held until its commit; a create that uses the number
     # commits later and flushes the bump's WAL with its own.
