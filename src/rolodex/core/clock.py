@@ -12,11 +12,12 @@ def now() -> datetime:
 
 
 def format_timestamp(moment: datetime) -> str:
-    """`2023-10-27T10:00:00.000Z`: UTC, milliseconds, Z."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """`2023-10-27T10:00:00.000Z`: UTC, milliseconds (truncated), Z; the year in four digits
+    (`0999-...`, as PostgreSQL's `to_char` writes it in documents.py; `strftime("%Y")` wrote
+    `999`)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def unix_seconds(moment: datetime | None) -> int:
