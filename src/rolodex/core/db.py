@@ -302,9 +302,11 @@ class ReadPool:
         return await self._run(sql, args, lambda conn: conn.fetchrow(sql, *args))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return list(
-            await self._run(sql, args, lambda conn: conn.fetch(sql, *args, record_class=Row))
+        # asyncpg's fetch answers a list already.
+        rows: list[Row] = await self._run(
+            sql, args, lambda conn: conn.fetch(sql, *args, record_class=Row)
         )
+        return rows
 
     async def _run(
         self,
