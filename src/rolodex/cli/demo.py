@@ -127,7 +127,9 @@ def _sample_contacts(rng: random.Random, fake: Faker, slug: str, n: int) -> list
         female = rng.random() < 0.5
         first = fake.first_name_female() if female else fake.first_name_male()
         last = fake.last_name()
-        local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalnum() or ch == ".")
+        # A name may end in a dot ("Hans J."): no empty part between dots in an address.
+        parts = ("".join(ch for ch in part if ch.isalnum()) for part in (first, last))
+        local = ".".join(part for part in parts if part).lower()
         people.append(
             {
                 "firstName": first[:255],
