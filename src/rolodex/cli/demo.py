@@ -29,17 +29,19 @@ KEY_FILE = Path(".rolodex-demo-key")
 
 async def ensure_demo(settings: Settings, count: int) -> str:
     """Make sure the demo org has `count` clients; answer its admin key (reused if valid)."""
+    # The organization is committed before its clients: on PostgreSQL a create takes its
+    # numbers on a connection of its own (core/numbers.py), which sees only committed rows.
     async with transaction(settings) as session:
         org = await orgs_service.get_demo(session) or await orgs_service.create(
             session, name="Demo Company", is_demo=True
         )
         principal = Principal(org.id, org.number, Scope.ADMIN)
-        have = await session.scalar(
-            select(func.count()).select_from(Client).where(Client.organization_id == org.id)
-        )
+    async with transaction(settings) as session:
+        of_org = Client.organization_id == principal.organization_id
+        have = await session.scalar(select(func.count()).select_from(Client).where(of_org))
         for body in sample_clients(max(0, count - int(have or 0)), seed=int(have or 0)):
             await clients_service.create(session, principal, body)
-        key = await _stable_key(session, org.id)
+        key = await _stable_key(session, principal.organization_id)
     return key
 
 
