@@ -38,6 +38,9 @@ class Server:
             **os.environ,
             "ROLODEX_RATE_LIMIT_ENABLED": "false",
             "ROLODEX_LOG_LEVEL": "warning",
+            # An ANALYZE commits, which moves the cluster's snapshot under a quiet_cluster test
+            # (conftest.py) running beside these servers.
+            "ROLODEX_ANALYZE_WITHOUT_AUTOVACUUM": "false",
             **env,
         }
         environment.pop("ROLODEX_REDIS_URL", None)

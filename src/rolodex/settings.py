@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     event_retention_days: int | None = Field(default=None, ge=1, description="None: forever")
     run_worker: bool = Field(default=True, description="deliver webhooks inside `serve`")
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    analyze_without_autovacuum: bool = Field(
+        default=True,
+        description="where PostgreSQL's autovacuum is off, the worker keeps the planner's "
+        "statistics itself (core/statistics.py)",
+    )
     idempotency_wait_seconds: float = Field(
         default=3.0, ge=0, le=60, description="how long a retry waits for its first request"
     )

@@ -75,7 +75,8 @@ def worker(
     database_url: DatabaseUrl = None,
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
 ) -> None:
-    """Deliver webhooks (and apply the event retention) until stopped, beside `serve`."""
+    """Deliver webhooks (and apply the event retention, keep the planner's statistics) until
+    stopped, beside `serve`."""
     settings = settings_for(database_url)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -32,7 +32,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rolodex.core import clock
+from rolodex.core import clock, statistics
 from rolodex.core.db import dumps, session_scope
 from rolodex.core.events import catalog
 from rolodex.core.events import repository as events_repository
@@ -122,6 +122,7 @@ class Worker:
         self._http = http
         self._owns_http = http is None
         self._last_prune: datetime | None = None
+        self._last_statistics: datetime | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -151,6 +152,7 @@ class Worker:
     async def run_once(self) -> int:
         """Fan out, then deliver everything due, round after round; answers the attempts made."""
         await self.maybe_prune()
+        await self.maybe_refresh_statistics()
         for _ in range(MAX_ROUNDS):
             if not await self.fan_out():
                 break
@@ -197,6 +199,21 @@ class Worker:
                 "pruned %d events older than %d days", pruned, self.settings.event_retention_days
             )
         return pruned
+
+    async def maybe_refresh_statistics(self) -> list[str]:
+        """Keep the planner's statistics current where autovacuum is off (core/statistics.py),
+        at most every `statistics.STATS_EVERY`; answers the tables analysed."""
+        at, last = self.now(), self._last_statistics
+        if not self.settings.analyze_without_autovacuum:
+            return []
+        if last is not None and at - last < statistics.STATS_EVERY:
+            return []
+        self._last_statistics = at
+        async with self.sessions() as session:
+            analysed = await statistics.refresh(session)
+        if analysed:
+            log.info("analysed %s (autovacuum is off)", ", ".join(analysed))
+        return analysed
 
     # ------------------------------------------------------------ 1. fan-out
 
