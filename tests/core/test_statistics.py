@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import AsyncSession as Session
-from tests.conftest import PG_URL, Tenant, _pg_dsn
+from tests.conftest import Tenant
 from tests.core.test_webhooks import Clock
 
 from rolodex.core import statistics
@@ -82,17 +81,14 @@ async def test_one_process_at_a_time(
     engine: AsyncEngine, sessions: async_sessionmaker[Session], tenant: Tenant
 ) -> None:
     await _counters_written(engine, tenant, 100)
-    name = engine.url.database
-    other = await asyncpg.connect(_pg_dsn(PG_URL).rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await other.execute("SELECT pg_advisory_lock($1)", statistics.LOCK)
+    lock = {"key": statistics.LOCK}
+    async with engine.connect() as other:  # another backend, holding the lock
+        await other.execute(text("SELECT pg_advisory_lock(:key)"), lock)
         async with sessions() as session:
             assert await statistics.refresh(session, beside_autovacuum=True) == []
-        await other.execute("SELECT pg_advisory_unlock($1)", statistics.LOCK)
-        async with sessions() as session:
-            assert "counters" in await statistics.refresh(session, beside_autovacuum=True)
-    finally:
-        await other.close()
+        await other.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+    async with sessions() as session:
+        assert "counters" in await statistics.refresh(session, beside_autovacuum=True)
 
 
 @pytest.mark.postgres_only

@@ -203,9 +203,9 @@ class Worker:
     async def maybe_refresh_statistics(self) -> list[str]:
         """Keep the planner's statistics current where autovacuum is off (core/statistics.py),
         at most every `statistics.STATS_EVERY`; answers the tables analysed."""
-        at, last = self.now(), self._last_statistics
         if not self.settings.analyze_without_autovacuum:
             return []
+        at, last = self.now(), self._last_statistics
         if last is not None and at - last < statistics.STATS_EVERY:
             return []
         self._last_statistics = at
