@@ -23,6 +23,7 @@ import schemathesis
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
+from schemathesis.specs.openapi import formats
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant
@@ -44,6 +45,14 @@ for package in EAGER:
     for found in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}."):
         with contextlib.suppress(ImportError):  # optional extras (attrs)
             importlib.import_module(found.name)
+# Hypothesis describes each `.map(lambda ...)` by parsing the lambda's source file (ast.parse):
+# schemathesis' string formats (a long module of them) were parsed that way deep in a worker's
+# collection and failed a fresh clone's CI run with the same "recursion depth mismatch". They
+# are built here instead, once (the function caches them, hypothesis the parsed file); a
+# schemathesis without that function simply skips this.
+build_formats = getattr(formats, "get_default_format_strategies", None)
+if build_formats is not None:
+    build_formats()
 
 EXAMPLES = int(os.environ.get("ROLODEX_FUZZ_EXAMPLES", "15"))
 COVERAGE = os.environ.get("ROLODEX_FUZZ_COVERAGE") == "1"
