@@ -3,6 +3,7 @@ database (PostgreSQL; SQLite keeps none, and `refresh` leaves it alone)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -93,11 +94,16 @@ async def test_one_process_at_a_time(
 
 @pytest.mark.postgres_only
 async def test_the_worker_refreshes_every_so_often(
-    engine: AsyncEngine, sessions: async_sessionmaker[Session], settings: Settings, tenant: Tenant
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[Session],
+    settings: Settings,
+    tenant: Tenant,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with engine.connect() as conn:
         if await conn.scalar(text("SHOW autovacuum")) == "on":
             pytest.skip("autovacuum is on here: the worker leaves the statistics to it")
+    caplog.set_level(logging.INFO, logger="rolodex.webhooks")
     clock = Clock()
     async with Worker(sessions, settings, now=clock) as worker:
         await worker.maybe_refresh_statistics()
@@ -107,3 +113,9 @@ async def test_the_worker_refreshes_every_so_often(
         off = settings.model_copy(update={"analyze_without_autovacuum": False})
         assert await Worker(sessions, off, now=clock).maybe_refresh_statistics() == []
         assert "counters" in await worker.maybe_refresh_statistics()
+        await _counters_written(engine, tenant, 100)
+        clock.advance(statistics.STATS_EVERY + timedelta(seconds=1))
+        assert "counters" in await worker.maybe_refresh_statistics()
+    # Said once per worker, not on every pass that analyses (every 10 s under steady writes).
+    said = [r for r in caplog.records if "autovacuum is off" in r.getMessage()]
+    assert len(said) == 1

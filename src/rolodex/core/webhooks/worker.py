@@ -123,6 +123,7 @@ class Worker:
         self._owns_http = http is None
         self._last_prune: datetime | None = None
         self._last_statistics: datetime | None = None
+        self._analysed_before = False
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -211,8 +212,14 @@ class Worker:
         self._last_statistics = at
         async with self.sessions() as session:
             analysed = await statistics.refresh(session)
+        if analysed and not self._analysed_before:  # once: with steady writes, every pass
+            self._analysed_before = True
+            log.info(
+                "PostgreSQL's autovacuum is off: analysing tables as they change "
+                "(ROLODEX_ANALYZE_WITHOUT_AUTOVACUUM)"
+            )
         if analysed:
-            log.info("analysed %s (autovacuum is off)", ", ".join(analysed))
+            log.debug("analysed %s", ", ".join(analysed))
         return analysed
 
     # ------------------------------------------------------------ 1. fan-out
