@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.api.test_contacts import add_contact, make_client
@@ -126,3 +127,45 @@ async def test_bulk_created_contacts_are_searchable(
     await _no_drift(engine)
     assert await _found(api, "ek1x") == ["Bulk 1"]
     assert await _found(api, "ebba") == ["Bulk 0", "Bulk 1", "Bulk 2"]
+
+
+# The estimate of the plan's `unnest(ids)`: 10 rows in the generic plan, the array's own length
+# in a custom plan.
+GENERIC_UNNEST = "Function Scan on unnest u  (cost=0.00..0.10 rows=10 "
+
+
+@pytest.mark.postgres_only
+async def test_refresh_is_planned_once(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    """The trigger's UPDATE keeps a generic plan (migration 0015): with a custom plan for each
+    call, planning it was a fifth of a create's PostgreSQL time. auto_explain sends each run's
+    plan back as a notice; past the plan cache's five custom plans, every one is the generic."""
+    client = await make_client(api, name="Planned")
+    await add_contact(api, client["id"], firstName="Siv", lastName="Plan")
+    plans: list[str] = []
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+
+        def listen(_conn: object, message: object) -> None:
+            plans.append(str(message))
+
+        driver.add_log_listener(listen)
+        for setting in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_nested_statements = on",
+            "SET auto_explain.log_level = notice",
+        ):
+            await conn.execute(text(setting))
+        for _ in range(7):
+            await conn.execute(
+                text("SELECT rolodex_refresh_contact_search(ARRAY[CAST(:id AS uuid)])"),
+                {"id": client["id"]},
+            )
+        await conn.rollback()  # the settings too
+        driver.remove_log_listener(listen)
+    updates = [plan for plan in plans if "Function Scan on unnest u" in plan]
+    assert len(updates) == 7, plans
+    assert all(GENERIC_UNNEST in plan for plan in updates), updates
+    await _no_drift(engine)
+    assert await _found(api, "siv plan") == ["Planned"]
