@@ -301,6 +301,23 @@ class ReadPool:
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         return await self._run(sql, args, lambda conn: conn.fetchrow(sql, *args))
 
+    @property
+    def busy(self) -> bool:
+        """Whether a statement asked now would wait for a connection."""
+        return self._turns.locked()
+
+    async def fetch_at_turn(self, sql: str, arguments: Callable[[], tuple[Any, ...]]) -> list[Row]:
+        """`fetch` with the arguments that `arguments()` answers when this request's turn comes
+        (what was gathered while it waited; see documents.Gathering). Listeners see them too."""
+
+        def statement(conn: asyncpg.Connection) -> Awaitable[list[Row]]:
+            args = arguments()
+            for listener in self.listeners:
+                listener(sql, args)
+            return conn.fetch(sql, *args, record_class=Row)  # type: ignore[no-any-return]
+
+        return await self._run(sql, None, statement)
+
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         # asyncpg's fetch answers a list already.
         rows: list[Row] = await self._run(
@@ -311,12 +328,14 @@ class ReadPool:
     async def _run(
         self,
         sql: str,
-        args: tuple[Any, ...],
+        args: tuple[Any, ...] | None,
         statement: Callable[[asyncpg.Connection], Awaitable[R]],
     ) -> R:
-        """`statement` on a connection of the pool, when this request's turn comes."""
-        for listener in self.listeners:
-            listener(sql, args)
+        """`statement` on a connection of the pool, when this request's turn comes (`args`,
+        for the listeners: None when `statement` tells them itself)."""
+        if args is not None:
+            for listener in self.listeners:
+                listener(sql, args)
         async with self._turns:
             generation = self._generation
             conn = self._take() or await self._connect()

@@ -18,12 +18,14 @@ was slower still (it looks up every argument's type on every call) and stops at 
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from rolodex.core.db import ReadPool
@@ -255,10 +257,81 @@ class Document(NamedTuple):
     deleted: bool
 
 
+# Several clients of one tenant by id, each as ONE answers it. $1 the tenant, $2 the ids.
+ONE_OF_MANY = (
+    f"SELECT c.id, {utf8('c')} AS document, c.version, c.deleted_at IS NOT NULL AS deleted "
+    "FROM clients AS c WHERE c.organization_id = $1 AND c.id = ANY($2::uuid[])"
+)
+
+
 async def one(pool: ReadPool, principal: Principal, client_id: UUID) -> Document | None:
     """The client's document, or None when the caller's organization has no such client."""
-    row = await pool.fetchrow(ONE, principal.organization_id, client_id)
-    return None if row is None else Document(row[0], row[1], row[2])
+    gathering = _GATHERINGS.get(pool)
+    if gathering is None:
+        gathering = _GATHERINGS[pool] = Gathering()
+    return await gathering.one(pool, principal.organization_id, client_id)
+
+
+class Gathering:
+    """GET one client's reads, gathered while the read pool is busy.
+
+    A read that finds a connection free runs ONE at once, alone. One that would wait for a
+    connection joins its tenant's gathering instead: the first such read queues one statement
+    (ONE_OF_MANY) for its tenant, and every read of that tenant that comes while it waits adds
+    its id; when the statement's turn comes, it takes all the ids gathered so far and answers
+    each read its own row. Under load a worker's requests then share statements: PostgreSQL
+    starts a statement's plan once for several clients, and each side of the socket wakes the
+    other once. Each read still sees what was committed before it was asked (its statement
+    starts later), and tenants never share a statement. A read whose request is cancelled
+    leaves the others' answers alone; a failed statement fails each read it carried.
+    """
+
+    def __init__(self) -> None:
+        # Per tenant: the ids its waiting statement will read, each with its readers' answer.
+        self._waiting: dict[UUID, dict[UUID, asyncio.Future[Document | None]]] = {}
+        self._statements: set[asyncio.Task[None]] = set()  # referenced until they end
+
+    async def one(self, pool: ReadPool, organization_id: UUID, client_id: UUID) -> Document | None:
+        waiting = self._waiting.get(organization_id)
+        if waiting is None:
+            if not pool.busy:
+                row = await pool.fetchrow(ONE, organization_id, client_id)
+                return None if row is None else Document(row[0], row[1], row[2])
+            waiting = self._waiting[organization_id] = {}
+            statement = asyncio.create_task(self._read(pool, organization_id))
+            self._statements.add(statement)
+            statement.add_done_callback(self._statements.discard)
+        answer = waiting.get(client_id)
+        if answer is None:
+            answer = waiting[client_id] = asyncio.get_running_loop().create_future()
+        # Shielded: a cancelled request must not cancel the answer other readers share.
+        return await asyncio.shield(answer)
+
+    async def _read(self, pool: ReadPool, organization_id: UUID) -> None:
+        """The tenant's gathered reads, in one statement when its turn comes."""
+        taken: dict[UUID, asyncio.Future[Document | None]] = {}
+
+        def arguments() -> tuple[Any, ...]:
+            taken.update(self._waiting.pop(organization_id))
+            return organization_id, list(taken)
+
+        try:
+            rows = await pool.fetch_at_turn(ONE_OF_MANY, arguments)
+        except BaseException as exc:
+            taken.update(self._waiting.pop(organization_id, {}))
+            for answer in taken.values():
+                if not answer.done():
+                    answer.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        found = {row[0]: Document(row[1], row[2], row[3]) for row in rows}
+        for client_id, answer in taken.items():
+            if not answer.done():
+                answer.set_result(found.get(client_id))
+
+
+_GATHERINGS: weakref.WeakKeyDictionary[ReadPool, Gathering] = weakref.WeakKeyDictionary()
 
 
 @cache
