@@ -137,3 +137,33 @@ async def test_concurrent_gets_each_answer_their_own_client(
         assert body["id"] == cid
         assert body["contactPersons"][0]["lastName"] == body["name"].replace(" ", "")
         assert r.headers["ETag"] == f'"{body["version"]}"'
+
+
+async def test_a_failed_statement_leaves_the_next_gathering_alone(
+    pool: ReadPool, api: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads that arrive while a failing gathered statement runs gather anew; the failure must
+    # not take them (it fails only the reads it carried).
+    ids = await _clients(api, "Next", 4)
+    us = _principal(tenant)
+    failing_sql = "SELECT $1::uuid, cardinality($2::uuid[]) / 0"
+    later: list[asyncio.Task[documents.Document | None]] = []
+
+    def on_statement(sql: str, _args: tuple[Any, ...]) -> None:
+        if sql == failing_sql:  # its turn came: the next reads gather, with the real SQL
+            monkeypatch.undo()
+            later.extend(asyncio.create_task(documents.one(pool, us, UUID(c))) for c in ids[2:])
+
+    monkeypatch.setattr(documents, "ONE_OF_MANY", failing_sql)
+    pool.listeners.append(on_statement)
+    first = asyncio.create_task(documents.one(pool, us, UUID(ids[0])))
+    await asyncio.sleep(0)  # it has the connection
+    failing = await asyncio.gather(
+        *(documents.one(pool, us, UUID(c)) for c in ids[:2]), return_exceptions=True
+    )
+    assert (await first) is not None
+    assert all(isinstance(answer, asyncpg.DivisionByZeroError) for answer in failing)
+    assert len(later) == 2
+    for cid, read in zip(ids[2:], later, strict=True):
+        found = await read
+        assert found is not None and cid.encode() in found.body

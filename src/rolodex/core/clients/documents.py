@@ -298,7 +298,7 @@ class Gathering:
                 row = await pool.fetchrow(ONE, organization_id, client_id)
                 return None if row is None else Document(row[0], row[1], row[2])
             waiting = self._waiting[organization_id] = {}
-            statement = asyncio.create_task(self._read(pool, organization_id))
+            statement = asyncio.create_task(self._read(pool, organization_id, waiting))
             self._statements.add(statement)
             statement.add_done_callback(self._statements.discard)
         answer = waiting.get(client_id)
@@ -307,26 +307,36 @@ class Gathering:
         # Shielded: a cancelled request must not cancel the answer other readers share.
         return await asyncio.shield(answer)
 
-    async def _read(self, pool: ReadPool, organization_id: UUID) -> None:
-        """The tenant's gathered reads, in one statement when its turn comes."""
-        taken: dict[UUID, asyncio.Future[Document | None]] = {}
+    async def _read(
+        self,
+        pool: ReadPool,
+        organization_id: UUID,
+        waiting: dict[UUID, asyncio.Future[Document | None]],
+    ) -> None:
+        """The tenant's gathered reads (`waiting`), in one statement when its turn comes."""
+
+        def closed() -> None:
+            """No more reads join: the next ones start a gathering of their own."""
+            if self._waiting.get(organization_id) is waiting:
+                del self._waiting[organization_id]
 
         def arguments() -> tuple[Any, ...]:
-            taken.update(self._waiting.pop(organization_id))
-            return organization_id, list(taken)
+            closed()
+            return organization_id, list(waiting)
 
         try:
             rows = await pool.fetch_at_turn(ONE_OF_MANY, arguments)
         except BaseException as exc:
-            taken.update(self._waiting.pop(organization_id, {}))
-            for answer in taken.values():
+            closed()
+            failure = exc if isinstance(exc, Exception) else RuntimeError("read cancelled")
+            for answer in waiting.values():
                 if not answer.done():
-                    answer.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
-            if not isinstance(exc, Exception):
-                raise
-            return
+                    answer.set_exception(failure)
+            if failure is not exc:
+                raise  # cancelled: the task ends so
+            return  # each reader has the error; the task itself ends quietly
         found = {row[0]: Document(row[1], row[2], row[3]) for row in rows}
-        for client_id, answer in taken.items():
+        for client_id, answer in waiting.items():
             if not answer.done():
                 answer.set_result(found.get(client_id))
 
