@@ -22,6 +22,9 @@ from rolodex.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
 
+# ONE_OF_MANY's parameters, and a division by zero: a gathered statement the server refuses.
+FAILING = "SELECT $1::uuid, cardinality($2::uuid[]) / 0"
+
 
 @pytest.fixture
 async def pool(settings: Settings) -> AsyncIterator[ReadPool]:
@@ -110,7 +113,7 @@ async def test_a_failed_statement_fails_each_read_it_carried(
 ) -> None:
     ids = await _clients(api, "Failed", 3)
     us = _principal(tenant)
-    monkeypatch.setattr(documents, "ONE_OF_MANY", "SELECT $1::uuid, cardinality($2::uuid[]) / 0")
+    monkeypatch.setattr(documents, "ONE_OF_MANY", FAILING)
     first = asyncio.create_task(documents.one(pool, us, UUID(ids[0])))
     await asyncio.sleep(0)
     answers = await asyncio.gather(
@@ -146,15 +149,14 @@ async def test_a_failed_statement_leaves_the_next_gathering_alone(
     # not take them (it fails only the reads it carried).
     ids = await _clients(api, "Next", 4)
     us = _principal(tenant)
-    failing_sql = "SELECT $1::uuid, cardinality($2::uuid[]) / 0"
     later: list[asyncio.Task[documents.Document | None]] = []
 
     def on_statement(sql: str, _args: tuple[Any, ...]) -> None:
-        if sql == failing_sql:  # its turn came: the next reads gather, with the real SQL
+        if sql == FAILING:  # its turn came: the next reads gather, with the real SQL
             monkeypatch.undo()
             later.extend(asyncio.create_task(documents.one(pool, us, UUID(c))) for c in ids[2:])
 
-    monkeypatch.setattr(documents, "ONE_OF_MANY", failing_sql)
+    monkeypatch.setattr(documents, "ONE_OF_MANY", FAILING)
     pool.listeners.append(on_statement)
     first = asyncio.create_task(documents.one(pool, us, UUID(ids[0])))
     await asyncio.sleep(0)  # it has the connection
