@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from tests.conftest import Tenant, count_statements
+from tests.conftest import Tenant
 
 from rolodex.core import numbers
-from rolodex.core.db import session_scope, side_engine
+from rolodex.core.db import counter_pool, session_scope
 
 
 async def _reserve(sessions: Any, tenant: Tenant, counts: dict[str, int]) -> dict[str, range]:
@@ -39,10 +39,17 @@ async def test_kinds_reserved_together_take_one_statement_on_postgresql(
     sessions: Any, tenant: Tenant, backend: str
 ) -> None:
     await _reserve(sessions, tenant, {"alpha": 1, "beta": 1})  # the counters exist from here
+    seen: list[str] = []
     async with session_scope(sessions) as session:
-        side = side_engine(session.bind)  # type: ignore[arg-type]
-        with count_statements(side) as seen:
+        pool = counter_pool(session.bind)  # type: ignore[arg-type]
+        assert (pool is None) == (backend == "sqlite")
+        if pool is not None:
+            pool.listeners.append(lambda sql, _args: seen.append(sql))
+        try:
             reserved = await numbers.reserve(session, UUID(tenant.id), {"alpha": 1, "beta": 2})
+        finally:
+            if pool is not None:
+                pool.listeners.clear()
     assert reserved == {"alpha": range(2, 3), "beta": range(2, 4)}
     if backend == "postgresql":
         assert len(seen) == 1 and "FOR UPDATE" in seen[0], seen

@@ -1,4 +1,4 @@
-"""The engine's companion pools: the read pool's turns, the side pool's commits."""
+"""The engine's companion pools: the read pool's turns, the counters' pool's commits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rolodex.core.db import ReadPool, create_engine, dispose, side_engine
+from rolodex.core.db import CounterPool, ReadPool, counter_pool, create_engine, dispose
 from rolodex.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
@@ -128,10 +128,10 @@ async def test_close_closes_a_connection_in_use_when_its_statement_ends(
 async def test_counter_bumps_do_not_wait_for_the_wal_flush(engine: AsyncEngine) -> None:
     # core/db.py: a bump's row lock is held until its commit; a create that uses the number
     # commits later and flushes the bump's WAL with its own.
-    side = side_engine(engine)
-    assert side is not engine
-    async with side.connect() as conn:
-        assert (await conn.execute(text("SHOW synchronous_commit"))).scalar_one() == "off"
+    pool = counter_pool(engine)
+    assert isinstance(pool, CounterPool)
+    row = await pool.fetchrow("SHOW synchronous_commit")
+    assert row is not None and row[0] == "off"
 
 
 def _over_unix_socket(url: str, directory: str) -> str:
@@ -148,8 +148,8 @@ def _over_unix_socket(url: str, directory: str) -> str:
 
 async def test_every_pool_connects_over_the_unix_socket(settings: Settings) -> None:
     # README, Configuration: PostgreSQL on the same host is best reached over its socket (the
-    # benchmark does, as pgbench does). The engine, its side pool and the read pool all take
-    # the socket from the URL's `host` parameter.
+    # benchmark does, as pgbench does). The engine, the counters' pool and the read pool all
+    # take the socket from the URL's `host` parameter.
     probe = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
     try:
         directories = await probe.fetchval("SHOW unix_socket_directories")
@@ -167,11 +167,13 @@ async def test_every_pool_connects_over_the_unix_socket(settings: Settings) -> N
     try:
         async with engine.connect() as conn:
             over_engine = await conn.scalar(text("SELECT inet_client_addr() IS NULL"))
-        async with side_engine(engine).connect() as conn:
-            over_side = await conn.scalar(text("SELECT inet_client_addr() IS NULL"))
+        counters = counter_pool(engine)
+        assert counters is not None
+        side = await counters.fetchrow("SELECT inet_client_addr() IS NULL")
         row = await pool.fetchrow("SELECT inet_client_addr() IS NULL")
     finally:
         await pool.close()
         await dispose(engine)
     # inet_client_addr() is NULL for a connection over a Unix socket.
-    assert over_engine is True and over_side is True and row is not None and row[0] is True
+    assert over_engine is True and side is not None and side[0] is True
+    assert row is not None and row[0] is True

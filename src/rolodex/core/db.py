@@ -163,24 +163,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     engine = _pg_engine(url, settings, pool_size=settings.db_pool_size)
     _READ_POOLS[engine.sync_engine] = ReadPool(url, settings)
-    # Counters are bumped on connections of their own (see numbers.py). Taking that second
-    # connection from the request's own pool deadlocks under load: every pooled connection
-    # held by a request that waits for one more. A separate small pool cannot run dry that way,
-    # because its connections are held for one autocommit UPDATE and wait for nothing else.
-    #
-    # Their commits do not wait for the WAL to reach the disk (`synchronous_commit = off`): the
-    # row lock of a bump is held until its commit, and waiting for the flush there made every
-    # create of an organization queue behind the others' flushes (at 32 concurrent creates, a
-    # dozen waited on the counter at any moment). Nothing durable is lost by it: a number is
-    # used only by a transaction that commits after its bump, and that commit's own flush
-    # writes every WAL record before it, the bump's included. A crash before then loses the
-    # bump with the create that used it: a gap, as a rollback leaves.
-    _SIDE_ENGINES[engine.sync_engine] = _pg_engine(
-        url,
-        settings,
-        pool_size=max(2, settings.db_pool_size // 2),
-        extra={"synchronous_commit": "off"},
-    )
+    _COUNTER_POOLS[engine.sync_engine] = CounterPool(url, settings)
     return engine
 
 
@@ -237,14 +220,6 @@ def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("connection closed by the server")
 
 
-_SIDE_ENGINES: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
-def side_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The engine for short side transactions next to `engine`'s (itself when it has none)."""
-    return _SIDE_ENGINES.get(engine.sync_engine, engine)
-
-
 class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
     """A row of the read pool: by index, by column name, and by attribute as SQLAlchemy's rows
     (code that reads a page's rows takes either)."""
@@ -285,10 +260,14 @@ class ReadPool:
     statement that needs one connects afresh.
     """
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(
+        self, url: str, settings: Settings, *, size: int | None = None, **session: str
+    ) -> None:
+        """`size` connections (ROLODEX_DB_READ_POOL_SIZE by default), each with the engine's
+        session settings and `session`'s."""
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.size = settings.db_read_pool_size
-        self.server_settings = _server_settings(settings)
+        self.size = size or settings.db_read_pool_size
+        self.server_settings = _server_settings(settings) | session
         self.command_timeout = settings.statement_timeout_ms / 1000 + 5
         self.listeners: list[Callable[[str, tuple[Any, ...]], None]] = []
         self._idle: list[asyncpg.Connection] = []
@@ -383,7 +362,33 @@ class ReadPool:
                 conn.terminate()
 
 
+class CounterPool(ReadPool):
+    """PostgreSQL: the connections that bump the `number` counters (core/numbers.py), each bump
+    one autocommit statement with positional parameters, as the read pool runs its reads.
+
+    The counters have connections of their own: taking a second connection from the request's
+    own pool deadlocks under load, every pooled connection held by a request that waits for one
+    more. This pool cannot run dry that way, because its connections are held for one statement
+    and wait for nothing else. (It was a second SQLAlchemy engine until issue #6's thirteenth
+    pass: a bump cost 0.4 ms of Python through it, four times its PostgreSQL time.)
+
+    Their commits do not wait for the WAL to reach the disk (`synchronous_commit = off`): the
+    row lock of a bump is held until its commit, and waiting for the flush there made every
+    create of an organization queue behind the others' flushes (at 32 concurrent creates, a
+    dozen waited on the counter at any moment). Nothing durable is lost by it: a number is used
+    only by a transaction that commits after its bump, and that commit's own flush writes every
+    WAL record before it, the bump's included. A crash before then loses the bump with the
+    create that used it: a gap, as a rollback leaves.
+    """
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        super().__init__(
+            url, settings, size=max(2, settings.db_pool_size // 2), synchronous_commit="off"
+        )
+
+
 _READ_POOLS: weakref.WeakKeyDictionary[Any, ReadPool] = weakref.WeakKeyDictionary()
+_COUNTER_POOLS: weakref.WeakKeyDictionary[Any, CounterPool] = weakref.WeakKeyDictionary()
 
 
 def read_pool(engine: AsyncEngine) -> ReadPool | None:
@@ -391,14 +396,17 @@ def read_pool(engine: AsyncEngine) -> ReadPool | None:
     return _READ_POOLS.get(engine.sync_engine)
 
 
+def counter_pool(engine: AsyncEngine) -> CounterPool | None:
+    """The counters' pool beside `engine` (PostgreSQL), or None (SQLite)."""
+    return _COUNTER_POOLS.get(engine.sync_engine)
+
+
 async def dispose(engine: AsyncEngine) -> None:
-    """Close `engine`'s connections and those of its side engine and read pool."""
-    side = _SIDE_ENGINES.pop(engine.sync_engine, None)
-    if side is not None:
-        await side.dispose()
-    reads = _READ_POOLS.pop(engine.sync_engine, None)
-    if reads is not None:
-        await reads.close()
+    """Close `engine`'s connections and those of its read and counters' pools."""
+    for pools in (_READ_POOLS, _COUNTER_POOLS):
+        pool = pools.pop(engine.sync_engine, None)
+        if pool is not None:
+            await pool.close()
     await engine.dispose()
 
 

@@ -1,7 +1,7 @@
 """Per-organization `number` sequences for every record kind.
 
 On PostgreSQL the counter is bumped in its own short autocommit transaction, on a connection of
-the engine's side pool (db.side_engine: never the request's own pool, which would deadlock when
+the counters' pool (db.CounterPool: never the request's own pool, which would deadlock when
 every pooled connection is held by a request waiting for one more), so creates for one
 organization never queue behind each other on a row lock held until the request commits (a
 rolled-back create leaves a gap, as sequences do). On SQLite there is one writer at a time anyway,
@@ -12,18 +12,16 @@ the final guarantee.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, TextClause, bindparam, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from rolodex.core.db import side_engine
+from rolodex.core.db import CounterPool, counter_pool, loads
 from rolodex.core.orgs.models import Counter
 
 
@@ -31,12 +29,11 @@ async def next_numbers(
     session: AsyncSession, organization_id: UUID, kind: str, count: int = 1
 ) -> range:
     """Reserve `count` consecutive numbers of `kind` for the organization."""
-    engine = session.bind
-    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
-        async with _side(engine) as conn:
-            last = await _bump(conn, organization_id, kind, count)
-    else:
-        last = await _bump(await session.connection(), organization_id, kind, count)
+    pool = _pool(session)
+    if pool is not None:
+        rows = await _bump_on_side(pool, organization_id, {kind: count}, _BUMP_MANY)
+        return _ranges({kind: count}, rows)[kind]
+    last = await _bump(await session.connection(), organization_id, kind, count)
     return range(last - count + 1, last + 1)
 
 
@@ -44,60 +41,58 @@ async def reserve(
     session: AsyncSession, organization_id: UUID, counts: Mapping[str, int]
 ) -> dict[str, range]:
     """`next_numbers` for several kinds at once (a client and its new contact persons): on
-    PostgreSQL one statement on the side pool, which locks the counters in kind order."""
+    PostgreSQL one statement on the counters' pool, which locks the counters in kind order."""
     wanted = {kind: count for kind, count in counts.items() if count > 0}
-    engine = session.bind
-    if len(wanted) < 2 or not (
-        isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
-    ):
+    pool = _pool(session)
+    if pool is None:
         return {
             kind: await next_numbers(session, organization_id, kind, n)
             for kind, n in wanted.items()
         }
-    found = await _bump_on_side(engine, organization_id, wanted, _BUMP_MANY)
-    return _ranges(wanted, found)
+    return _ranges(wanted, await _bump_on_side(pool, organization_id, wanted, _BUMP_MANY))
 
 
 async def reserve_reading(
     session: AsyncSession, organization_id: UUID, counts: Mapping[str, int], rider: str
 ) -> tuple[dict[str, range], Any]:
     """`reserve`, and the value of `rider` read in the same round trip: on PostgreSQL a scalar
-    query (it may use `:of_organization`) evaluated in the statement that bumps the counters;
-    elsewhere None, for the caller to read what it needs itself.
+    query answering JSON (it may use `:of_organization`) evaluated in the statement that bumps
+    the counters, read as JSON; elsewhere None, for the caller to read what it needs itself.
 
     A create asks for its numbers before anything else; what it would otherwise read in a round
     trip of its own (the organization's custom-field definitions) rides along.
     """
     wanted = {kind: count for kind, count in counts.items() if count > 0}
-    engine = session.bind
-    if not (isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"):
+    pool = _pool(session)
+    if pool is None:
         return await reserve(session, organization_id, wanted), None
-    found = await _bump_on_side(engine, organization_id, wanted, _bump_many_reading(rider))
-    return _ranges(wanted, found), found[0][2]
+    rows = await _bump_on_side(pool, organization_id, wanted, _bump_many_reading(rider))
+    return _ranges(wanted, rows), loads(rows[0][2])
+
+
+def _pool(session: AsyncSession) -> CounterPool | None:
+    """The counters' pool of the session's engine (PostgreSQL), or None (SQLite)."""
+    engine = session.bind
+    return counter_pool(engine) if isinstance(engine, AsyncEngine) else None
 
 
 async def _bump_on_side(
-    engine: AsyncEngine, organization_id: UUID, wanted: Mapping[str, int], statement: TextClause
+    pool: CounterPool, organization_id: UUID, wanted: Mapping[str, int], statement: str
 ) -> list[Any]:
-    """`statement` (_BUMP_MANY, or it with a rider) on the side pool: a row (kind, value, ...)
-    per kind. The first number of some kind changes nothing: its counter is created, and the
-    statement asked again."""
+    """`statement` (_BUMP_MANY, or it with a rider) on the counters' pool: a row (kind, value,
+    ...) per kind. The first number of some kind changes nothing: its counter is created, and
+    the statement asked again."""
     kinds = sorted(wanted)
-    params = {
-        "of_organization": organization_id,
-        "kinds": kinds,
-        "counts": [wanted[k] for k in kinds],
-    }
-    async with _side(engine) as conn:
-        found = list((await conn.execute(statement, params)).all())
-        if len(found) < len(kinds):
-            await _create_counters(conn, organization_id, kinds)
-            found = list((await conn.execute(statement, params)).all())
-    return found
+    counts = [wanted[k] for k in kinds]
+    rows = await pool.fetch(statement, organization_id, kinds, counts)
+    if len(rows) < len(kinds):
+        await pool.fetch(_CREATE_COUNTERS, organization_id, kinds)
+        rows = await pool.fetch(statement, organization_id, kinds, counts)
+    return rows
 
 
-def _ranges(wanted: Mapping[str, int], found: list[Any]) -> dict[str, range]:
-    last = {row[0]: int(row[1]) for row in found}
+def _ranges(wanted: Mapping[str, int], rows: list[Any]) -> dict[str, range]:
+    last = {row[0]: int(row[1]) for row in rows}
     return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
 
 
@@ -118,40 +113,46 @@ _BUMP = (
 )
 
 
+# PostgreSQL, on the counters' pool: $1 the organization, $2 the kinds, $3 how many of each.
 # Every row is locked first, in kind order (the materialized CTE), so that two reservations of
 # the same kinds never wait for each other crosswise; a kind without a row yet is left out, and
-# then nothing is bumped (`reserve` creates the rows and asks again).
-_BUMP_MANY = text(
-    """
+# then nothing is bumped (`_bump_on_side` creates the rows and asks again).
+_BUMP_MANY = """
     WITH wanted AS MATERIALIZED (
         SELECT counters.kind, asked.count
         FROM counters
-        JOIN unnest(CAST(:kinds AS varchar[]), CAST(:counts AS bigint[])) AS asked(kind, count)
+        JOIN unnest($2::varchar[], $3::bigint[]) AS asked(kind, count)
             ON asked.kind = counters.kind
-        WHERE counters.organization_id = :of_organization
+        WHERE counters.organization_id = $1
         ORDER BY counters.kind
         FOR UPDATE OF counters
     )
     UPDATE counters SET value = counters.value + wanted.count
     FROM wanted
-    WHERE counters.organization_id = :of_organization
+    WHERE counters.organization_id = $1
         AND counters.kind = wanted.kind
-        AND (SELECT count(*) FROM wanted) = cardinality(CAST(:kinds AS varchar[]))
+        AND (SELECT count(*) FROM wanted) = cardinality($2::varchar[])
     RETURNING counters.kind, counters.value
     """
-)
+
+# The counter rows of these kinds ($2) at 0, where missing; of two concurrent inserts one wins.
+_CREATE_COUNTERS = """
+    INSERT INTO counters (organization_id, kind, value)
+    SELECT $1, kind, 0 FROM unnest($2::varchar[]) AS kind
+    ON CONFLICT DO NOTHING
+    """
 
 
 @lru_cache(maxsize=8)
-def _bump_many_reading(rider: str) -> TextClause:
-    """_BUMP_MANY's statement, each row with the value of the scalar query `rider` as well."""
-    return text(
-        f"""
-        WITH bumped AS ({_BUMP_MANY.text}),
+def _bump_many_reading(rider: str) -> str:
+    """_BUMP_MANY's statement, each row with the value of the scalar query `rider` as well
+    (its `:of_organization` is the organization, $1)."""
+    rider = rider.replace(":of_organization", "$1")
+    return f"""
+        WITH bumped AS ({_BUMP_MANY}),
         rider AS MATERIALIZED (SELECT ({rider}) AS value)
         SELECT bumped.kind, bumped.value, rider.value FROM bumped, rider
         """
-    )
 
 
 async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: int) -> int:
@@ -164,14 +165,6 @@ async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: 
 
 
 async def _create_counters(conn: AsyncConnection, organization_id: UUID, kinds: list[str]) -> None:
-    """The counter rows of these kinds at 0, where missing; of two concurrent inserts one wins."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    """SQLite: the counter rows of these kinds at 0, where missing."""
     rows = [{"organization_id": organization_id, "kind": kind, "value": 0} for kind in kinds]
-    await conn.execute(insert(Counter).values(rows).on_conflict_do_nothing())
-
-
-@asynccontextmanager
-async def _side(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """An autocommit connection of the engine's side pool."""
-    async with side_engine(engine).connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    await conn.execute(sqlite_insert(Counter).values(rows).on_conflict_do_nothing())
