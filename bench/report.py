@@ -63,6 +63,14 @@ def print_table(results: list[Any]) -> None:
     console = Console(width=200)
     console.print(table)
     for r in results:
+        if getattr(r, "write_floor_rps", None) is not None:
+            console.print(
+                f"{r.scenario}, the write floor (the same statements on bare asyncpg, no "
+                f"validation; bench/write_floor.py): {r.write_floor_rps:,.0f} req/s, "
+                f"{r.write_floor_ratio:.1%} of the floor, CPU ms/req "
+                f"{r.write_floor_cpu_ms:.2f}+{r.write_floor_db_cpu_ms:.2f}; Rolodex is "
+                f"{r.rps / r.write_floor_rps:.0%} of it"
+            )
         if getattr(r, "cold_p50_ms", None) is not None:
             console.print(
                 f"{r.scenario}, each fragment asked once, one at a time (no search kept yet): "

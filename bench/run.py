@@ -14,6 +14,10 @@ figures into
 bench/results/latest.json (one entry per scenario and dataset size) and redraws
 bench/results/latency.png from every size measured so far.
 
+The create scenario also runs against the write floor (`bench.write_floor`: Rolodex's own two
+statements for the same create on bare asyncpg, with no validation, key or middleware), in the
+same rounds: what any implementation of that create could reach on this machine.
+
 Traffic is bounded: every wrk run is duration-limited and aimed at 127.0.0.1 only.
 """
 
@@ -150,6 +154,12 @@ class Result:
     floor_cpu_ms: float | None = None
     # How Rolodex reached PostgreSQL: "unix socket" or "tcp" (see `serve_url`).
     db_via: str | None = None
+    # Create only: the write floor (bench/write_floor.py) in the same rounds, its requests/s
+    # and its ratio to the floor, and its CPU per request (its workers, PostgreSQL).
+    write_floor_rps: float | None = None
+    write_floor_ratio: float | None = None
+    write_floor_cpu_ms: float | None = None
+    write_floor_db_cpu_ms: float | None = None
 
 
 # ---------------------------------------------------------------- preparing the inputs
@@ -564,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
     )
     floor: Server | None = None
+    writes: Server | None = None
     try:
         rolodex.wait_ready("/readyz")
         body_file = RESULTS / "floor_body.json"
@@ -586,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
             args.port + 1,
         )
         floor.wait_ready("/")
-        results = _measure(args, rolodex, floor, inputs, dsn, contacts, data)
+        if contacts and _chosen(args, "create"):
+            writes = _write_floor(args, inputs, serve_url(dsn, directory))
+        results = _measure(args, rolodex, floor, writes, inputs, dsn, contacts, data)
         for result in results:
             result.db_via = db_via
         if args.keep_running:
@@ -595,8 +608,9 @@ def main(argv: list[str] | None = None) -> int:
         _report(results, args.size)  # before the cleanup, so a slow cleanup loses no figures
     finally:
         rolodex.stop()
-        if floor is not None:
-            floor.stop()
+        for other in (floor, writes):
+            if other is not None:
+                other.stop()
         asyncio.run(_cleanup(dsn, data))
     return 0
 
@@ -615,10 +629,49 @@ def _capture(port: int, inputs: dict[str, Any]) -> tuple[bytes, bool]:
     return body, contacts
 
 
+def _chosen(args: argparse.Namespace, name: str) -> bool:
+    only = {s for s in args.only.split(",") if s}
+    return not only or name in only
+
+
+def _write_floor(args: argparse.Namespace, inputs: dict[str, Any], database_url: str) -> Server:
+    """The write floor (bench/write_floor.py), serving the statements of a create captured
+    through Rolodex in this process, on port + 2."""
+    from bench import write_floor
+
+    spec = asyncio.run(write_floor.capture(database_url, inputs["key"]))
+    spec_file = RESULTS / "write_floor_spec.json"
+    spec_file.write_text(json.dumps(spec))
+    server = Server(
+        "writes",
+        [
+            sys.executable,
+            "-m",
+            "bench.write_floor",
+            "--host",
+            HOST,
+            "--port",
+            str(args.port + 2),
+            "--workers",
+            str(args.workers),
+        ],
+        {
+            "ROLODEX_WRITE_FLOOR_SPEC": str(spec_file),
+            "ROLODEX_WRITE_FLOOR_DSN": make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False),
+        },
+        args.port + 2,
+    )
+    server.wait_ready("/readyz")
+    return server
+
+
 def _measure(
     args: argparse.Namespace,
     rolodex: Server,
     floor: Server,
+    writes: Server | None,
     inputs: dict[str, Any],
     dsn: str,
     contacts: bool,
@@ -632,17 +685,17 @@ def _measure(
     target compares their times) take their rounds in turn too, so that a slower stretch of
     the machine falls on both rather than on whichever ran second. (Both servers' workers
     listen on sockets of their own, cli/workers.py, so each gets about half of the 32
-    connections; on uvicorn's one shared socket a run could see 26 and 6, or 29 and 3.)"""
-    only = {s for s in args.only.split(",") if s}
+    connections; on uvicorn's one shared socket a run could see 26 and 6, or 29 and 3.)
+    `writes`, the write floor, takes its turn after Rolodex in the create scenario's rounds."""
     seconds = max(1, round(args.duration / args.rounds))
-    chosen = [s for s in scenarios(inputs, contacts=contacts) if not only or s.name in only]
+    chosen = [s for s in scenarios(inputs, contacts=contacts) if _chosen(args, s.name)]
     results = []
     with tempfile.TemporaryDirectory(prefix="rolodex-bench-") as tmp:
         workdir = Path(tmp)
         for group in _groups(chosen):
             log(" and ".join(scenario.title for scenario in group) + " ...")
             runs: dict[str, dict[str, list[tuple[dict[str, Any], float]]]] = {
-                scenario.name: {"floor": [], "rolodex": []} for scenario in group
+                scenario.name: {"floor": [], "rolodex": [], "writes": []} for scenario in group
             }
             colds = {
                 scenario.name: cold_searches(rolodex, scenario, inputs["key"])
@@ -653,7 +706,10 @@ def _measure(
             for round_ in range(args.rounds):
                 for scenario in group:
                     warmup = max(args.warmup, scenario.warmup)
-                    for server in (floor, rolodex) if round_ % 2 == 0 else (rolodex, floor):
+                    servers = [floor, rolodex]
+                    if writes is not None and scenario.name == "create":
+                        servers.append(writes)
+                    for server in servers if round_ % 2 == 0 else servers[::-1]:
                         for tag, length in ([("w", warmup)] if round_ == 0 else []) + [
                             (f"m{round_}", seconds)
                         ]:
@@ -693,6 +749,12 @@ def _measure(
                     f"  CPU per request: rolodex {r.cpu_ms:.3f} ms + PostgreSQL "
                     f"{r.db_cpu_ms:.3f} ms; floor {r.floor_cpu_ms:.3f} ms"
                 )
+                if r.write_floor_rps is not None:
+                    log(
+                        f"  write floor {r.write_floor_rps:,.0f}/s ({r.write_floor_ratio:.1%} of "
+                        f"the floor); CPU per request {r.write_floor_cpu_ms:.3f} ms + "
+                        f"PostgreSQL {r.write_floor_db_cpu_ms:.3f} ms"
+                    )
     return results
 
 
@@ -750,7 +812,7 @@ def _result(
     for figures in ours:
         for status, count in figures.get("refused", {}).items():
             refused[status] = refused.get(status, 0) + count
-    return Result(
+    result = Result(
         scenario=scenario.name,
         clients=size,
         rps=round(rps("rolodex"), 1),
@@ -771,6 +833,12 @@ def _result(
         db_cpu_ms=cpu_ms("rolodex", "db_cpu_s"),
         floor_cpu_ms=cpu_ms("floor", "cpu_s"),
     )
+    if runs.get("writes"):  # the create scenario: the write floor ran too
+        result.write_floor_rps = round(rps("writes"), 1)
+        result.write_floor_ratio = round(rps("writes") / rps("floor"), 4)
+        result.write_floor_cpu_ms = cpu_ms("writes", "cpu_s")
+        result.write_floor_db_cpu_ms = cpu_ms("writes", "db_cpu_s")
+    return result
 
 
 async def _cleanup(dsn: str, data: dataset.Dataset) -> None:
