@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from bench import write_floor
 from tests.conftest import Tenant
 
-from bench import write_floor
 from rolodex.api.app import BASE_PATH
 from rolodex.settings import Settings
 
