@@ -23,15 +23,14 @@ pytestmark = pytest.mark.postgres_only
 
 
 def _body(n: int) -> dict[str, Any]:
+    first = {"firstName": "Maja", "lastName": "Holm", "email": f"c1.floor.{n}@example.com"}
+    second = {"firstName": "Nils", "lastName": "Wik", "email": f"c2.floor.{n}@example.com"}
     return write_floor.SAMPLE | {
         "name": f"Floor Client {n}",
         "email": f"floor.{n}@example.com",
         "billingEmail": f"invoices.floor.{n}@example.com",
-        "contactPersons": [
-            {"firstName": "Maja", "lastName": "Holm", "email": f"c1.floor.{n}@example.com", "isMain": True},
-            {"firstName": "Nils", "lastName": "Wik", "email": f"c2.floor.{n}@example.com"},
-        ],
-    }  # fmt: skip
+        "contactPersons": [first | {"isMain": True}, second],
+    }
 
 
 async def test_the_write_floor_writes_what_a_create_writes(
