@@ -273,6 +273,17 @@ def install(app: FastAPI) -> None:
         return error_response(request, 500, "Internal error", "INTERNAL_ERROR")
 
 
+async def handled(request: Request, exc: Exception) -> Response:
+    """What the app's exception handlers answer `exc` with, for an answer made beside FastAPI's
+    routing (api/fastlane.py), where its exception middleware does not reach: the handler of
+    the nearest class in the exception's MRO (`Exception`'s at the latest), as Starlette
+    picks one."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
+    response: Response = await handler(request, exc)
+    return response
+
+
 def error_docs(*errors: type[RolodexError] | int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the errors a route can answer (plus 400/401/403/429)."""
     statuses = {400, 401, 403, 429}

@@ -280,17 +280,17 @@ class InputGuardMiddleware:
         if refusal is not None:
             await self._refuse(scope, send, refusal)
             return
-        if scope["method"] not in _BODY_METHODS or not _is_json(scope):
+        if scope["method"] not in _BODY_METHODS or not is_json(scope):
             await self.app(scope, receive, send)
             return
-        body, disconnected = await _read_body(receive)
+        body, disconnected = await read_body(receive)
         if disconnected:
             return  # nobody is listening for an answer
         refusal = self._check_body(body)
         if refusal is not None:
             await self._refuse(scope, send, refusal)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     def _check_body(self, body: bytes) -> Refusal | None:
         limit = self.max_json_depth
@@ -348,7 +348,7 @@ def _nul_parameter(query: bytes) -> str:
     return "query"
 
 
-def _is_json(scope: Scope) -> bool:
+def is_json(scope: Scope) -> bool:
     """A body the routes will parse as JSON (without a content type they do not)."""
     for name, value in scope["headers"]:
         if name == b"content-type":
@@ -357,7 +357,7 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def read_body(receive: Receive) -> tuple[bytes, bool]:
     """The whole body; True when the client went away before sending all of it."""
     chunks: list[bytes] = []
     while True:
@@ -369,15 +369,15 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), False
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """The buffered body in one message, then whatever the server sends next (a disconnect)."""
     sent = False
 
-    async def replay() -> Message:
+    async def replayed() -> Message:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return replay
+    return replayed
