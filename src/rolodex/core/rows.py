@@ -125,6 +125,17 @@ async def insert_together(
     session (a statement that is the whole transaction: nothing will change them).
     """
     groups = [group for group in groups if group]
+    await session.execute(*together(groups, tail))
+    if attach:
+        for group in groups:
+            _attach(session, group)
+
+
+def together(
+    groups: Sequence[Sequence[Any]], tail: Tail | None
+) -> tuple[TextClause, dict[str, Any]]:
+    """`insert_together`'s statement and parameters, for non-empty `groups` (of objects of one
+    table each, with the same columns set: objects made the same way)."""
     params: dict[str, Any] = {}
     shapes = []
     for index, group in enumerate(groups):
@@ -134,10 +145,7 @@ async def insert_together(
     if tail is not None:
         params.update(tail.params)
     ends = ("", "") if tail is None else (tail.ctes, tail.final)
-    await session.execute(_together(tuple(shapes), ends), params)
-    if attach:
-        for group in groups:
-            _attach(session, group)
+    return _together(tuple(shapes), ends), params
 
 
 def fill_defaults(objects: Sequence[Any]) -> None:

@@ -29,11 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rolodex.core import listing, rows, search_cache
 from rolodex.core.addresses import repository as addresses_repository
-from rolodex.core.clients import documents
+from rolodex.core.clients import creates, documents
 from rolodex.core.clients.models import Client
 from rolodex.core.contacts import repository as contacts_repository
 from rolodex.core.contacts.models import ContactLink, ContactPerson
@@ -256,6 +256,23 @@ async def insert_new(
         else:
             await rows.insert_objects(session, [client])
         await session.flush()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+
+
+async def insert_alone(
+    engine: AsyncEngine,
+    client: Client,
+    *,
+    with_rows: Sequence[Sequence[Any]],
+    events: list[dict[str, Any]],
+) -> None:
+    """PostgreSQL: a create that is one statement, in autocommit on a connection of its own:
+    the client, `with_rows` (its new contact persons and their links) and `events` (the
+    transaction's events as rows), gathered with the tenant's concurrent creates
+    (core/clients/creates.py); a unique-index violation as `flush` raises it."""
+    try:
+        await creates.write(engine, client.organization_id, [[client], *with_rows], events)
     except IntegrityError as exc:
         raise conflict_from(exc) from None
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rolodex.core import listing, numbers, rows
 from rolodex.core.addresses import service as addresses_service
@@ -378,7 +378,8 @@ async def _create_in_one_statement(
     numbers', where a transaction takes five). The events are recorded first, from the rows as
     they will be written, and the statement numbers them as the commit hook would: the event
     counter stays locked until the statement's own commit, so sequence order is still commit
-    order. The statement writes all of it or nothing. Answers the contacts as shown."""
+    order. The statement writes all of it or nothing; it may write the tenant's concurrent
+    creates too (core/clients/creates.py). Answers the contacts as shown."""
     rows.fill_defaults([client, *(new_contacts.contacts if new_contacts else ())])
     await _record_created(session, principal, client)
     shown: list[dict[str, Any]] = []
@@ -390,8 +391,14 @@ async def _create_in_one_statement(
     if events is None:  # other events were waiting (none can, with no statement run before)
         await repository.insert_new(session, client, with_rows=with_rows)
         return shown
-    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    await repository.insert_new(session, client, with_rows=with_rows, events=events)
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):  # a session bound to a connection of the caller's
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        await repository.insert_new(session, client, with_rows=with_rows, events=events)
+        return shown
+    # The session itself never connects: the statement runs on a connection of its own,
+    # gathered with the tenant's creates under way meanwhile (core/clients/creates.py).
+    await repository.insert_alone(engine, client, with_rows=with_rows, events=events)
     return shown
 
 
