@@ -12,6 +12,7 @@ the final guarantee.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from rolodex.core.db import CounterPool, counter_pool, loads
 from rolodex.core.orgs.models import Counter
+from rolodex.core.turns import Turns
 
 
 async def next_numbers(
@@ -31,8 +33,7 @@ async def next_numbers(
     """Reserve `count` consecutive numbers of `kind` for the organization."""
     pool = _pool(session)
     if pool is not None:
-        rows = await _bump_on_side(pool, organization_id, {kind: count}, _BUMP_MANY)
-        return _ranges({kind: count}, rows)[kind]
+        return (await _reserve(pool, organization_id, {kind: count}, _BUMP_MANY))[0][kind]
     last = await _bump(await session.connection(), organization_id, kind, count)
     return range(last - count + 1, last + 1)
 
@@ -49,7 +50,7 @@ async def reserve(
             kind: await next_numbers(session, organization_id, kind, n)
             for kind, n in wanted.items()
         }
-    return _ranges(wanted, await _bump_on_side(pool, organization_id, wanted, _BUMP_MANY))
+    return (await _reserve(pool, organization_id, wanted, _BUMP_MANY))[0]
 
 
 async def reserve_reading(
@@ -66,8 +67,8 @@ async def reserve_reading(
     pool = _pool(session)
     if pool is None:
         return await reserve(session, organization_id, wanted), None
-    rows = await _bump_on_side(pool, organization_id, wanted, _bump_many_reading(rider))
-    return _ranges(wanted, rows), loads(rows[0][2])
+    reserved, value = await _reserve(pool, organization_id, wanted, _bump_many_reading(rider))
+    return reserved, loads(value)
 
 
 def _pool(session: AsyncSession) -> CounterPool | None:
@@ -91,9 +92,52 @@ async def _bump_on_side(
     return rows
 
 
-def _ranges(wanted: Mapping[str, int], rows: list[Any]) -> dict[str, range]:
-    last = {row[0]: int(row[1]) for row in rows}
-    return {kind: range(last[kind] - n + 1, last[kind] + 1) for kind, n in wanted.items()}
+# Reservations asked with the same statement for the same tenant while one is under way.
+Asked = tuple[UUID, str]
+Reserved = tuple[dict[str, range], Any]
+_TURNS: weakref.WeakKeyDictionary[CounterPool, Turns[Asked, Mapping[str, int], Reserved]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _reserve(
+    pool: CounterPool, organization_id: UUID, wanted: Mapping[str, int], statement: str
+) -> Reserved:
+    """The numbers `wanted` per kind, and the statement's third column (a rider's value) or
+    None. A tenant's reservations that come while one of its statements is under way are
+    gathered into the next (core/turns.py): one bump for all of them, each its own
+    consecutive numbers in the order they came. Under load, creates then share this round
+    trip as they share their writes (core/clients/creates.py)."""
+    turns = _TURNS.get(pool)
+    if turns is None:
+
+        async def run(asked: Asked, reservations: list[Mapping[str, int]]) -> list[Reserved]:
+            return await _bump_together(pool, asked, reservations)
+
+        turns = _TURNS[pool] = Turns(run, alone=False)
+    return await turns.take((organization_id, statement), wanted)
+
+
+async def _bump_together(
+    pool: CounterPool, asked: Asked, reservations: list[Mapping[str, int]]
+) -> list[Reserved]:
+    """One bump by the reservations' sum, its numbers handed out to each in turn."""
+    organization_id, statement = asked
+    total: dict[str, int] = {}
+    for wanted in reservations:
+        for kind, count in wanted.items():
+            total[kind] = total.get(kind, 0) + count
+    rows = await _bump_on_side(pool, organization_id, total, statement)
+    value = rows[0][2] if len(rows[0]) > 2 else None
+    following = {row[0]: int(row[1]) - total[row[0]] + 1 for row in rows}
+    answers: list[Reserved] = []
+    for wanted in reservations:
+        ranges = {}
+        for kind, count in wanted.items():
+            ranges[kind] = range(following[kind], following[kind] + count)
+            following[kind] += count
+        answers.append((ranges, value))
+    return answers
 
 
 async def next_number(session: AsyncSession, organization_id: UUID, kind: str) -> int:
