@@ -6,10 +6,10 @@ shows how far any implementation of that create can get on the machine: a bare F
 access log) that writes exactly what Rolodex writes for the scenario's body, a client with two
 contact persons, in Rolodex's own two statements (the numbers; then the rows, the links and the
 three events), with the same SQL text, the same row shapes and each request's own values, on
-plain asyncpg connections; the second statement gathered with the creates that come while one
-is under way, as Rolodex gathers them (`Writes`). It validates nothing, checks no key, runs no
-middleware and answers the client as Rolodex does. Rolodex's create cannot be faster than this;
-`make bench` runs it beside the create scenario and reports both.
+plain asyncpg connections; each statement gathered with the creates that come while one is under
+way, as Rolodex gathers them (with its `core/turns.py`). It validates nothing, checks no key,
+runs no middleware and answers the client as Rolodex does. Rolodex's create cannot be faster
+than this; `make bench` runs it beside the create scenario and reports both.
 
 `capture` takes the statements from one real create, run through Rolodex in process, and
 writes them to the file that ROLODEX_WRITE_FLOOR_SPEC names for the app (the statements follow
@@ -20,7 +20,6 @@ Rolodex's code as it is, by construction).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -35,6 +34,7 @@ from fastapi import FastAPI, Request, Response
 
 from rolodex.api.app import BASE_PATH
 from rolodex.core.ids import new_id
+from rolodex.core.turns import Turns
 
 # What the scenario posts (bench/lua.py, "post"), and one such body for the capture.
 SAMPLE = {
@@ -159,17 +159,12 @@ async def ready() -> Response:
 async def create(request: Request) -> Response:
     """The scenario's create: the captured statements with this request's values."""
     body = orjson.loads(await request.body())
-    organization = SPEC["organization"]
-    numbers = SPEC["numbers"]
-    async with POOLS["numbers"].acquire() as conn:
-        reserved = await conn.fetch(
-            numbers["sql"], organization, numbers["kinds"], numbers["counts"]
-        )
-    last = {row[0]: row[1] for row in reserved}
+    given = body["contactPersons"]
+    number, first = await NUMBERS.take("bench", len(given))
     moment = datetime.now(UTC)
     stamp = moment.isoformat()
     shown_stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    client_id, number = str(new_id()), last["client"]
+    client_id = str(new_id())
     client = SPEC["insert"]["client"] | {
         "id": client_id,
         "number": number,
@@ -189,8 +184,6 @@ async def create(request: Request) -> Response:
         "created_at": stamp,
         "updated_at": stamp,
     }
-    given = body["contactPersons"]
-    first = last["contact_person"] - len(given) + 1
     contacts, links, objects = [], [], []
     for index, (template, person) in enumerate(zip(SPEC["insert"]["contacts"], given, strict=True)):
         name = f"{person['firstName']} {person['lastName']}"
@@ -241,7 +234,7 @@ async def create(request: Request) -> Response:
         }
         objects.append(shown_contact)
         events.append(_event(template, shown_contact, stamp))
-    await WRITES.write(([client], contacts, links, events))
+    await WRITES.take("bench", ([client], contacts, links, events))
     answer = shown | {"contactPersons": objects, "addresses": []}
     return Response(orjson.dumps(answer), 201, {"ETag": '"1"'}, media_type="application/json")
 
@@ -249,39 +242,33 @@ async def create(request: Request) -> Response:
 Rows = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
 
 
-class Writes:
-    """Rolodex's gathering (core/clients/creates.py), as plainly as it goes: one statement under
-    way at a time (the benchmark has one tenant); the creates that come meanwhile are written
-    together in the next, every table's rows and the events in the order they came. (The
-    benchmark's creates are never refused, so a failed statement fails all of its creates.)"""
+async def _reserve(_key: str, asks: list[int]) -> list[tuple[int, int]]:
+    """One bump for the creates gathered (each asking for a client and its contact persons):
+    each create's client number and its first contact person's, in turn."""
+    numbers = SPEC["numbers"]
+    kinds = numbers["kinds"]  # ["client", "contact_person"], as the capture saw them
+    counts = [len(asks), sum(asks)]
+    async with POOLS["numbers"].acquire() as conn:
+        reserved = await conn.fetch(numbers["sql"], SPEC["organization"], kinds, counts)
+    last = {row[0]: row[1] for row in reserved}
+    client, contact = last["client"] - len(asks) + 1, last["contact_person"] - sum(asks) + 1
+    handed = []
+    for asked in asks:
+        handed.append((client, contact))
+        client, contact = client + 1, contact + asked
+    return handed
 
-    def __init__(self) -> None:
-        self.turn = asyncio.Lock()
-        self.waiting: list[tuple[Rows, asyncio.Future[None]]] | None = None
 
-    async def write(self, rows: Rows) -> None:
-        if self.waiting is None and not self.turn.locked():
-            async with self.turn:
-                await _insert([rows])
-            return
-        if self.waiting is None:
-            self.waiting = []
-            asyncio.get_running_loop().create_task(self._at_turn(self.waiting))
-        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting.append((rows, written))
-        await written
+async def _write(_key: str, creates: list[Rows]) -> list[None]:
+    await _insert(creates)
+    return [None] * len(creates)
 
-    async def _at_turn(self, waiting: list[tuple[Rows, asyncio.Future[None]]]) -> None:
-        async with self.turn:
-            self.waiting = None
-            try:
-                await _insert([rows for rows, _ in waiting])
-            except Exception as exc:
-                for _, written in waiting:
-                    written.set_exception(exc)
-                return
-        for _, written in waiting:
-            written.set_result(None)
+
+# Rolodex's gathering (core/turns.py), for both statements: one under way at a time (the
+# benchmark has one tenant); what comes meanwhile goes together in the next, in order. (The
+# benchmark's creates are never refused: a failed statement fails all of its creates.)
+NUMBERS: Turns[str, int, tuple[int, int]] = Turns(_reserve, alone=False)
+WRITES: Turns[str, Rows, None] = Turns(_write, alone=False)
 
 
 async def _insert(creates: list[Rows]) -> None:
@@ -298,9 +285,6 @@ async def _insert(creates: list[Rows]) -> None:
             len(events),
             orjson.dumps(events).decode(),
         )
-
-
-WRITES = Writes()
 
 
 def _event(template: dict[str, Any], shown: dict[str, Any], stamp: str) -> dict[str, Any]:
