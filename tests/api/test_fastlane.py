@@ -40,6 +40,11 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     PRINCIPALS.clear()
 
 
+def _without_lane(settings: Settings, engine: AsyncEngine) -> Any:
+    """The app with the lane off: with no principal cache, no key is known to it."""
+    return create_app(settings.model_copy(update={"key_cache_seconds": 0}), engine=engine)
+
+
 async def _client(app: Any, tenant: Tenant, scope: str = "read") -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -110,7 +115,7 @@ async def test_the_lane_answers_as_the_route(
     _same(lane, first)
     assert lane.headers["x-request-id"] and lane.headers["x-content-type-options"] == "nosniff"
     # The same request with the lane off (no principal cache) answers the same.
-    without = create_app(settings.model_copy(update={"key_cache_seconds": 0}), engine=engine)
+    without = _without_lane(settings, engine)
     async with await _client(without, tenant) as client:
         _same(lane, await client.get(path))
 
@@ -280,7 +285,7 @@ async def test_the_lane_creates_as_the_route(
     assert lane.headers["etag"] == '"1"' and lane.headers["x-request-id"]
     # What the lane wrote reads back as it answered, and as a create with the lane off.
     assert (await api.get(f"/clients/{lane.json()['id']}")).json() == lane.json()
-    without = create_app(settings.model_copy(update={"key_cache_seconds": 0}), engine=engine)
+    without = _without_lane(settings, engine)
     async with await _client(without, tenant, "write") as client:
         routed_answer = await client.post(
             "/clients", json=_create_body(1, email="lane.create.1c@example.com")
@@ -320,7 +325,7 @@ async def test_what_the_lane_cannot_create_the_route_answers(
     assert answer.status_code == status, answer.text
     assert answer.json()["error"] == error
     assert len(routed) == routed_to
-    without = create_app(settings.model_copy(update={"key_cache_seconds": 0}), engine=engine)
+    without = _without_lane(settings, engine)
     async with await _client(without, tenant, "write") as client:
         _same_error(answer, await client.post("/clients", content=content, headers=sent))
     assert (await api.get("/clients")).json()["meta"]["total"] == 0
@@ -344,7 +349,7 @@ async def test_the_lanes_refused_create_is_the_routes_409_and_writes_nothing(
     assert (await api.get("/clients")).json()["meta"]["total"] == total
     assert len((await api.get("/events")).json()["data"]) == events
     # The route's own 409 for the same request (the lane off), alike but for the request id.
-    without = create_app(settings.model_copy(update={"key_cache_seconds": 0}), engine=engine)
+    without = _without_lane(settings, engine)
     async with await _client(without, tenant, "write") as client:
         routed_answer = await client.post(
             "/clients", json=_create_body(3, email="LANE.create.2@example.com")
