@@ -34,6 +34,7 @@ async def test_kinds_reserved_together_continue_each_their_own_sequence(
     }
     async with session_scope(sessions) as session:
         assert await numbers.next_numbers(session, UUID(tenant.id), "beta", 2) == range(5, 7)
+    assert await _reserve(sessions, tenant, {"alpha": 0}) == {}  # nothing asked: no statement
 
 
 async def test_kinds_reserved_together_take_one_statement_on_postgresql(

@@ -45,7 +45,7 @@ async def reserve(
     PostgreSQL one statement on the counters' pool, which locks the counters in kind order."""
     wanted = {kind: count for kind, count in counts.items() if count > 0}
     pool = _pool(session)
-    if pool is None:
+    if pool is None or not wanted:
         return {
             kind: await next_numbers(session, organization_id, kind, n)
             for kind, n in wanted.items()
