@@ -7,7 +7,7 @@ organization never queue behind each other on a row lock held until the request 
 rolled-back create leaves a gap, as sequences do). On SQLite there is one writer at a time anyway,
 and a second connection would wait for the request's own write lock, so the counter is bumped
 inside the request's transaction. The unique (organization_id, number) index on every table is
-the final guarantee.
+the final guarantee. Under load a tenant's reservations share bumps (`_reserve`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, bindparam, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -209,6 +210,8 @@ async def _bump(conn: AsyncConnection, organization_id: UUID, kind: str, count: 
 
 
 async def _create_counters(conn: AsyncConnection, organization_id: UUID, kinds: list[str]) -> None:
-    """SQLite: the counter rows of these kinds at 0, where missing."""
+    """The counter rows of these kinds at 0, where missing, in the session's own transaction
+    (SQLite; or an engine made without a counters' pool)."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     rows = [{"organization_id": organization_id, "kind": kind, "value": 0} for kind in kinds]
-    await conn.execute(sqlite_insert(Counter).values(rows).on_conflict_do_nothing())
+    await conn.execute(insert(Counter).values(rows).on_conflict_do_nothing())
