@@ -33,21 +33,29 @@ async def answer(path: str) -> Response:
     return Response(BODY, media_type="application/json")
 
 
-if __name__ == "__main__":
+def serve(app: str, description: str, port: int) -> int:
+    """Serve `app` ("module:attribute") as `rolodex serve` serves, from the command line's
+    --host, --port (default `port`) and --workers."""
     import argparse
 
     from rolodex.cli import workers
 
-    parser = argparse.ArgumentParser(description="Serve the floor as `rolodex serve` serves.")
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8702)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     options = {
-        "app": "bench.floor_app:app",
+        "app": app,
         "host": args.host,
         "port": args.port,
         "log_level": "warning",
         "access_log": False,
     }
-    raise SystemExit(workers.serve(options, args.workers))
+    return workers.serve(options, args.workers)
+
+
+if __name__ == "__main__":
+    raise SystemExit(
+        serve("bench.floor_app:app", "Serve the floor as `rolodex serve` serves.", 8702)
+    )

@@ -298,20 +298,8 @@ def _event(template: dict[str, Any], shown: dict[str, Any], stamp: str) -> dict[
 
 
 if __name__ == "__main__":
-    import argparse
+    from bench.floor_app import serve
 
-    from rolodex.cli import workers
-
-    parser = argparse.ArgumentParser(description="Serve the write floor as `rolodex serve` serves.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8703)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    options = {
-        "app": "bench.write_floor:app",
-        "host": args.host,
-        "port": args.port,
-        "log_level": "warning",
-        "access_log": False,
-    }
-    raise SystemExit(workers.serve(options, args.workers))
+    raise SystemExit(
+        serve("bench.write_floor:app", "Serve the write floor as `rolodex serve` serves.", 8703)
+    )
