@@ -13,7 +13,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rolodex.core import listing, numbers, rows
@@ -239,32 +238,17 @@ async def list_spec(
     return repository.list_spec(types, session.get_bind().dialect.name, base)
 
 
-class Draft:
-    """A new client's columns as plain attributes (None for those not set), for bulk creates.
-
-    `build(plain=True)` fills it in with the same `_apply` as a Client, without the ORM's
-    per-attribute bookkeeping, which costs more than the rules themselves; `to_read`,
-    `snapshot` and `search_text` read it as they read a Client. Never added to a session.
-    """
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
-_BLANK = dict.fromkeys(prop.key for prop in sa_inspect(Client).column_attrs)
-
-
 async def build(
     session: AsyncSession, principal: Principal, data: ClientCreate, *, plain: bool = False
 ) -> Client:
     """A new client checked against every rule; not numbered, added or flushed yet.
 
-    With `plain`, a Draft standing in for the Client (only for writes that insert rows
-    themselves, see bulk.py).
+    With `plain`, a Draft standing in for the Client (rows.Draft: only for writes that insert
+    rows themselves, see bulk.py and `_create_in_one_statement`).
     """
     values = _values(data, exclude=("contact_persons", "addresses"))
     start = {"id": new_id(), "organization_id": principal.organization_id, **DEFAULTS}
-    client = cast(Client, Draft(_BLANK | start)) if plain else Client(**start)
+    client = rows.draft(Client, **start) if plain else Client(**start)
     await _apply(session, principal, client, values, creating=True)
     return client
 
@@ -311,18 +295,24 @@ async def _create(
         custom_fields_service.seed(
             session, principal, custom_fields_repository.from_json(definitions)
         )
-    client = await build(session, principal, data)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # Such a create may be one statement: built as Drafts, its rows never join the session.
+    plain = alone and postgres and not data.addresses and (not items or bool(fresh))
+    client = await build(session, principal, data, plain=plain)
     await sync_external_ids(session, principal, client, new=True)
+    one = plain and _nothing_else(session)
+    if plain and not one:  # it wrote or read something after all: through the session
+        client = rows.made(client)
     client.number = reserved[NUMBER_KIND][0]
     client.search_text = search_text(client)
     new_contacts = None
     # PostgreSQL: the rows written with the client's own (else None).
     with_rows: list[list[Any]] | None = None
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         with_rows = []
     if fresh:
         new_contacts = contacts_service.prepare_new(
-            principal, fresh, reserved[contacts_service.NUMBER_KIND]
+            principal, fresh, reserved[contacts_service.NUMBER_KIND], plain=one
         )
         if with_rows is not None:
             # What the links' trigger would set: written with the row, the trigger then finds
@@ -330,9 +320,10 @@ async def _create(
             client.contact_search_text = new_contacts.search_text
             # The contacts and their links go in the client's own statement (one round trip
             # instead of three; the links' trigger runs at its end, with every row there).
-            links = contacts_service.new_links(principal, client.id, new_contacts)
+            links = contacts_service.new_links(principal, client.id, new_contacts, plain=one)
             with_rows = [list(new_contacts.contacts), list(links)]
-    if alone and with_rows is not None and _nothing_else(session, data, new_contacts):
+    if one:
+        assert with_rows is not None
         return client, await _create_in_one_statement(
             session, principal, client, new_contacts, with_rows
         )
@@ -351,19 +342,12 @@ async def _create(
     return client, [] if not data.contact_persons else shown
 
 
-def _nothing_else(
-    session: AsyncSession, data: ClientCreate, new_contacts: contacts_service.NewContacts | None
-) -> bool:
-    """Whether the create writes only its rows and events: no statement has run in the session
-    yet (no definition locked for custom-field values, no client type checked, ...), nothing
-    else waits in it to be flushed (external ids), and no addresses or existing contact persons
-    are to be written or linked after the client's row."""
-    return (
-        not session.in_transaction()
-        and not session.new
-        and not data.addresses
-        and (not data.contact_persons or new_contacts is not None)
-    )
+def _nothing_else(session: AsyncSession) -> bool:
+    """Whether a create with no addresses and only new contact persons writes only its rows and
+    events: no statement has run in the session yet (no definition locked for custom-field
+    values, no client type checked, ...) and nothing else waits in it to be flushed (external
+    ids)."""
+    return not session.in_transaction() and not session.new
 
 
 async def _create_in_one_statement(

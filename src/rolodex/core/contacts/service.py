@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rolodex.core import listing, numbers
+from rolodex.core import listing, numbers, rows
 from rolodex.core.clients import repository as clients_repository
 from rolodex.core.clients.models import Client
 from rolodex.core.clock import format_timestamp, now
@@ -439,17 +439,22 @@ class NewContacts:
 
 
 def prepare_new(
-    principal: Principal, items: Sequence[ClientContactPersonIn], reserved: range
+    principal: Principal,
+    items: Sequence[ClientContactPersonIn],
+    reserved: range,
+    *,
+    plain: bool = False,
 ) -> NewContacts:
     """The new contacts of `items` (`all_new`), checked, numbered from `reserved` (one number
     each, NUMBER_KIND) and with their ids, ready for `create_for_new_client`: the client's own
-    row can then carry their search text."""
+    row can then carry their search text. With `plain`, as Drafts (rows.Draft), for a create
+    that writes its rows itself."""
     _check_items(items)
     contacts: list[ContactPerson] = []
     numbers_left = iter(reserved)
     for index, item in enumerate(items):
         with under(f"contactPersons[{index}]"):
-            contact = _new(principal)
+            contact = _new(principal, plain=plain)
             _apply(contact, _values(item), creating=True)
         contact.id = new_id()
         contact.number = next(numbers_left)
@@ -458,12 +463,16 @@ def prepare_new(
     return NewContacts(items, contacts)
 
 
-def new_links(principal: Principal, client_id: UUID, new: NewContacts) -> list[ContactLink]:
+def new_links(
+    principal: Principal, client_id: UUID, new: NewContacts, *, plain: bool = False
+) -> list[ContactLink]:
     """The links of a new client to its new contacts (`prepare_new`), for the client's own
-    INSERT to write with it (PostgreSQL: then `create_for_new_client(..., written=True)`)."""
+    INSERT to write with it (PostgreSQL: then `create_for_new_client(..., written=True)`);
+    with `plain`, as Drafts."""
     moment = now()
+    make = partial(rows.draft, ContactLink) if plain else ContactLink
     return [
-        ContactLink(
+        make(
             organization_id=principal.organization_id,
             client_id=client_id,
             contact_person_id=contact.id,
@@ -836,10 +845,9 @@ class _Watch:
 # ---------------------------------------------------------------- fields
 
 
-def _new(principal: Principal) -> ContactPerson:
-    return ContactPerson(
-        organization_id=principal.organization_id, tags=[], meta={}, external_ids=[]
-    )
+def _new(principal: Principal, *, plain: bool = False) -> ContactPerson:
+    make = partial(rows.draft, ContactPerson) if plain else ContactPerson
+    return make(organization_id=principal.organization_id, tags=[], meta={}, external_ids=[])
 
 
 def _values(data: ContactPersonFields) -> dict[str, Any]:
