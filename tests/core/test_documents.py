@@ -21,12 +21,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Tenant
 
-from rolodex.api.http import _json_default
 from rolodex.core.clients import documents
 from rolodex.core.clients import service as clients_service
 from rolodex.core.clients.documents import DOCUMENTS, DocumentCache
 from rolodex.core.db import session_factory
 from rolodex.core.principal import Principal, Scope
+from rolodex.core.schemas import json_value
 
 # Text as integrations send it: quotes, backslashes, control characters, accents, emoji.
 TEXT = st.text(
@@ -85,7 +85,7 @@ async def _as_python_renders_it(engine: AsyncEngine, tenant: Tenant, client_id: 
         view = await clients_service.get_view(
             session, principal, UUID(client_id), include_deleted=True
         )
-    text = orjson.dumps(view, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    text = orjson.dumps(view, default=json_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
     return json.loads(text)
 
 

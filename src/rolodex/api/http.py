@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime
-from decimal import Decimal
-from enum import Enum
 from functools import cache
 from typing import Any
-from uuid import UUID
 
 import orjson
 from fastapi import Request, Response
@@ -17,8 +14,8 @@ from pydantic import TypeAdapter
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from rolodex.core import listing
-from rolodex.core.clock import format_timestamp
 from rolodex.core.errors import Invalid, PreconditionFailed
+from rolodex.core.schemas import json_value
 
 _SPACED_OFFSET = re.compile(r"([T ][0-9:.]+) ([0-9]{2}:?[0-9]{2})$")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
@@ -55,7 +52,7 @@ def json_response(
     orjson cannot write (an integer beyond 64 bits in metadata) goes the pydantic way.
     """
     try:
-        body = orjson.dumps(content, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        body = orjson.dumps(content, default=json_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         adapter = _adapter(model)
         body = adapter.dump_json(adapter.validate_python(content), by_alias=True)
@@ -69,18 +66,6 @@ def raw_json_response(body: bytes, response: Response, *, status_code: int = 200
     answer.headers.raw.extend(response.headers.raw)
     answer.headers["content-type"] = "application/json"
     return answer
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, UUID):  # asyncpg's own UUID class, which orjson does not know
-        return str(value)
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    if isinstance(value, Decimal):
-        return float(value)  # the read models declare money as float
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 @cache

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from rolodex.core.clock import format_timestamp
+
+
+def json_value(value: Any) -> Any:
+    """orjson's `default` for what the read models hold and orjson does not write as they do:
+    what the answers and events built with orjson rather than pydantic write (api/http.py's
+    `json_response`, events.service.snapshot_json), with `OPT_PASSTHROUGH_DATETIME`."""
+    if isinstance(value, UUID):  # asyncpg's own UUID class, which orjson does not know
+        return str(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, Decimal):
+        return float(value)  # the read models declare money as float
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 class InputModel(BaseModel):

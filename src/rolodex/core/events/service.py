@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
@@ -33,6 +35,7 @@ from rolodex.core.events.models import Event
 from rolodex.core.ids import new_id
 from rolodex.core.principal import Principal
 from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, json_text, plain
+from rolodex.core.schemas import json_value
 
 PENDING = "rolodex.pending_events"
 # Fields that change on every write; they are left out of previousAttributes and history.
@@ -51,9 +54,33 @@ def snapshot(model: type[BaseModel], data: Any, *, exclude: Collection[str] = ()
     return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude=set(exclude))
 
 
-def snapshot_json(model: type[BaseModel], data: Any, *, exclude: Collection[str] = ()) -> str:
-    """`snapshot` as JSON text, the same object (less than half the cost of the dict)."""
-    return model.model_validate(data).model_dump_json(by_alias=True, exclude=set(exclude))
+def snapshot_json(
+    model: type[BaseModel], data: Mapping[str, Any], *, exclude: Collection[str] = ()
+) -> str:
+    """`snapshot` as JSON text, the same object, for a fifth of the cost of the dict.
+
+    `data` holds what the model would (as the answers api/http.py's `json_response` writes),
+    so orjson writes it, the model's fields in the model's order (tests/core/test_snapshots.py
+    holds it to the model's own JSON). Through the model only when orjson cannot: a field
+    `data` lacks, an integer beyond 64 bits."""
+    try:
+        fields = {alias: data[alias] for alias in _aliases(model, frozenset(exclude))}
+        return orjson.dumps(
+            fields, default=json_value, option=orjson.OPT_PASSTHROUGH_DATETIME
+        ).decode()
+    except (KeyError, TypeError):  # orjson.JSONEncodeError is a TypeError
+        return model.model_validate(data).model_dump_json(by_alias=True, exclude=set(exclude))
+
+
+@cache
+def _aliases(model: type[BaseModel], exclude: frozenset[str]) -> tuple[str, ...]:
+    """The model's JSON keys in its order, but those of the fields `exclude` names."""
+    assert not model.model_computed_fields, "a computed field is the model's to write"
+    return tuple(
+        field.serialization_alias or field.alias or name
+        for name, field in model.model_fields.items()
+        if name not in exclude and not field.exclude
+    )
 
 
 def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
