@@ -66,8 +66,8 @@ class Draft:
 
 def draft(model: type[T], **values: Any) -> T:
     """A new `model` row as a Draft holding `values` (typed as the model: it reads as one)."""
-    made: Any = _draft_class(model)(values)
-    return cast(T, made)
+    obj: Any = _draft_class(model)(values)
+    return cast(T, obj)
 
 
 def made(obj: T) -> T:
