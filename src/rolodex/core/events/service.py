@@ -30,6 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from rolodex.core import listing
 from rolodex.core.clock import format_timestamp, now
+from rolodex.core.db import PENDING_EVENTS
 from rolodex.core.events import catalog, repository
 from rolodex.core.events.models import Event
 from rolodex.core.ids import new_id
@@ -37,7 +38,7 @@ from rolodex.core.principal import Principal
 from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, json_text, plain
 from rolodex.core.schemas import json_value
 
-PENDING = "rolodex.pending_events"
+PENDING = PENDING_EVENTS
 # Fields that change on every write; they are left out of previousAttributes and history.
 BOOKKEEPING = frozenset({"updatedAt", "version", "displayName"})
 MAX_LIMIT = 1000
