@@ -23,3 +23,21 @@ from rolodex.core.clock import format_timestamp
 )  # fmt: skip
 def test_utc_milliseconds_truncated_and_a_four_digit_year(moment: datetime, text: str) -> None:
     assert format_timestamp(moment) == text
+
+
+def test_the_last_moment_kept_answers_only_for_the_same_instant() -> None:
+    """format_timestamp keeps the last moment it wrote: each moment below, written right after
+    a different one (an equal instant in another zone, a naive time, a microsecond apart), is
+    still written as itself."""
+    moment = datetime(2023, 10, 27, 10, 0, 0, 1000, tzinfo=UTC)
+    expected = [
+        (moment, "2023-10-27T10:00:00.001Z"),
+        (moment.astimezone(timezone(timedelta(hours=-5))), "2023-10-27T10:00:00.001Z"),
+        (moment + timedelta(microseconds=999), "2023-10-27T10:00:00.001Z"),
+        (moment + timedelta(milliseconds=1), "2023-10-27T10:00:00.002Z"),
+        (datetime(2023, 10, 27, 12, 0, 0, 2000), "2023-10-27T12:00:00.002Z"),  # naive
+        (datetime(2023, 10, 27, 12, 0, 0, 2000, tzinfo=timezone(timedelta(hours=2))),
+         "2023-10-27T10:00:00.002Z"),  # the same wall time, aware: not equal to the naive one
+        (moment, "2023-10-27T10:00:00.001Z"),
+    ]  # fmt: skip
+    assert [format_timestamp(when) for when, _ in expected] == [text for _, text in expected]

@@ -14,10 +14,22 @@ def now() -> datetime:
 def format_timestamp(moment: datetime) -> str:
     """`2023-10-27T10:00:00.000Z`: UTC, milliseconds (truncated), Z; the year in four digits
     (`0999-...`, as PostgreSQL's `to_char` writes it in documents.py; `strftime("%Y")` wrote
-    `999`)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="milliseconds") + "Z"
+    `999`).
+
+    The last moment written is kept with its text: a create writes its one moment a dozen
+    times (each row's createdAt and updatedAt, in its events and in its answer)."""
+    global _last_written
+    last, text = _last_written
+    if last == moment:  # the same instant (or the same naive time): the same text
+        return text
+    utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+    text = utc.isoformat(timespec="milliseconds") + "Z"
+    _last_written = (moment, text)
+    return text
+
+
+# format_timestamp's last moment and its text.
+_last_written: tuple[datetime | None, str] = (None, "")
 
 
 def unix_seconds(moment: datetime | None) -> int:
