@@ -303,6 +303,9 @@ async def test_the_lane_creates_as_the_route(
         (b"[1, 2]", {}, 400, "VALIDATION_ERROR", 1),
         (b"", {}, 400, "VALIDATION_ERROR", 1),
         (b'{"name": "X"', {}, 400, "VALIDATION_ERROR", 0),
+        # JSON the lane's parser (orjson) refuses and FastAPI's (the json module) takes.
+        (b'{"name": "X", "paymentTerms": NaN}', {}, 400, "VALIDATION_ERROR", 1),
+        (b'{"name": "X", "paymentTerms": 1180591620717411303424}', {}, 400, "VALIDATION_ERROR", 1),
         (b'{"name": "X"}', {"content-type": "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE", 0),
     ],
 )
