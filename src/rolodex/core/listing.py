@@ -21,9 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
+from functools import lru_cache
 from typing import Any, Generic, TypeAlias, TypeVar
 from uuid import UUID
 
+import orjson
 from sqlalchemy import (
     Boolean,
     Numeric,
@@ -488,13 +490,30 @@ def _fingerprint(
 
 def _keys(spec: ListSpec, sort: Sequence[SortKey]) -> tuple[_Key, ...]:
     """The ORDER BY terms: the sort, then the id in the last term's direction (a total order)."""
-    keys = [
-        _Key(_expr(key.field.column), key.field.kind, key.descending, key.field.nullable)
+    terms = tuple(
+        (key.field.column, key.field.kind, key.descending, key.field.nullable, key.field.name)
         for key in sort
+    )
+    return _keys_of(spec.id_column, terms)
+
+
+# A sort term as `_keys_of` takes it: what its _Key is made of, and the field's name.
+_Term: TypeAlias = tuple[ColumnLike, FieldKind, bool, bool, str]
+
+
+@lru_cache(maxsize=256)
+def _keys_of(id_column: ColumnLike, terms: tuple[_Term, ...]) -> tuple[_Key, ...]:
+    """`_keys`, made once per sort, not once per cursor page (every cursor is decoded against
+    them). Keyed by the columns themselves, not the fields: comparing two fields compares their
+    columns with `==`, which makes SQL expressions; a tuple compares the same object by
+    identity first. A field made for one request (a custom field's) misses, and makes its own."""
+    keys = [
+        _Key(_expr(column), kind, descending, nullable)
+        for column, kind, descending, nullable, _ in terms
     ]
-    if not any(key.field.name == "id" for key in sort):
-        descending = bool(sort) and sort[-1].descending
-        keys.append(_Key(_expr(spec.id_column), FieldKind.UUID, descending, False))
+    if not any(name == "id" for *_, name in terms):
+        descending = bool(terms) and terms[-1][2]
+        keys.append(_Key(_expr(id_column), FieldKind.UUID, descending, False))
     return tuple(keys)
 
 
@@ -518,7 +537,7 @@ def _jsonable(value: Any) -> Any:
 def _decode_cursor(spec: ListSpec, query: ListQuery, raw: str) -> tuple[Any, ...]:
     """The last row's sort values from a cursor made for this very query."""
     try:
-        payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        payload = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         signature, fingerprint, values = payload["s"], payload["f"], payload["k"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise Invalid.field("cursor", "malformed cursor") from None
