@@ -689,6 +689,18 @@ def test_tampered_cursor_is_malformed() -> None:
             parse_list_query(SPEC, [("cursor", raw)])
 
 
+def test_a_cursor_key_no_column_can_hold_is_malformed() -> None:
+    """An integer past 64 bits (which the JSON module would read, for the database to refuse),
+    and NaN, in a cursor of an integer sort."""
+    query = parse_list_query(SPEC, [("sort", "qty")])
+    for key in ("1180591620717411303424", "NaN"):
+        head = f'{{"s": "{query.signature}", "f": "{query.fingerprint}"'
+        text = f'{head}, "k": [{key}, "{uuid.uuid4()}"]}}'
+        raw = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        with pytest.raises(Invalid, match="malformed cursor"):
+            parse_list_query(SPEC, [("sort", "qty"), ("cursor", raw)])
+
+
 def test_list_query_defaults() -> None:
     query = parse_list_query(SPEC, [])
     assert (query.page, query.limit, query.q, query.include_deleted) == (1, 20, None, False)
