@@ -455,7 +455,7 @@ class AppSession(AsyncSession):
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         """As AsyncSession's, but a session without a transaction (committed, rolled back, or
         never begun) holds no connection, so closing it runs no I/O: it closes at once, not in
-        a task of its own through a greenlet (2% of a one-statement create)."""
+        a task of its own through a greenlet (3% of a one-statement create)."""
         if self.in_transaction():
             await super().__aexit__(type_, value, traceback)
         else:

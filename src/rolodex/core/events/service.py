@@ -38,7 +38,6 @@ from rolodex.core.principal import Principal
 from rolodex.core.rows import COPY_FROM, RawJSON, insert_rows_sync, json_text, plain
 from rolodex.core.schemas import json_value
 
-PENDING = PENDING_EVENTS
 # Fields that change on every write; they are left out of previousAttributes and history.
 BOOKKEEPING = frozenset({"updatedAt", "version", "displayName"})
 MAX_LIMIT = 1000
@@ -195,7 +194,7 @@ def _row(
 
 async def _keep(session: AsyncSession, principal: Principal, rows: list[dict[str, Any]]) -> None:
     """Rows for the commit hook; in a savepoint, flushed as Events now (its rollback drops them)."""
-    pending = session.info.setdefault(PENDING, [])
+    pending = session.info.setdefault(PENDING_EVENTS, [])
     if not session.in_nested_transaction():
         pending.append(_Deferred(principal.organization_id, rows))
         return
@@ -209,12 +208,12 @@ def take_deferred(session: AsyncSession, organization_id: UUID) -> list[dict[str
     """The transaction's events, as rows for `repository.numbered_tail`, taken from the commit
     hook (which then has none to write): only when every one is a row kept for this organization
     outside a savepoint (`record`, `record_many`); else None, and they stay."""
-    pending = session.info.get(PENDING, [])
+    pending = session.info.get(PENDING_EVENTS, [])
     if not all(
         isinstance(item, _Deferred) and item.organization_id == organization_id for item in pending
     ):
         return None
-    session.info.pop(PENDING, None)
+    session.info.pop(PENDING_EVENTS, None)
     return [row for item in pending for row in item.rows]
 
 
@@ -222,7 +221,7 @@ def assign_sequences(session: Session) -> None:
     """Give this transaction's surviving events their sequences, just before COMMIT."""
     if session.in_nested_transaction():
         return  # a savepoint being released: the outer transaction's commit numbers them
-    pending: list[Event | _Deferred] = session.info.pop(PENDING, [])
+    pending: list[Event | _Deferred] = session.info.pop(PENDING_EVENTS, [])
     if not pending:
         return
     session.flush()  # whatever else is pending fails here, before the counter is locked
@@ -270,7 +269,7 @@ def assign_sequences(session: Session) -> None:
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     # Only when the whole transaction ends: a savepoint's rollback keeps the events before it.
     if transaction.parent is None:
-        session.info.pop(PENDING, None)
+        session.info.pop(PENDING_EVENTS, None)
 
 
 # Every Session (the sync core of each AsyncSession) numbers its events when it commits.
