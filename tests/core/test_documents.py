@@ -189,6 +189,38 @@ async def test_a_changed_client_is_never_answered_from_memory(api: httpx.AsyncCl
     assert restored["deletedAt"] is None and restored["name"] == "After"
 
 
+@pytest.mark.postgres_only
+async def test_a_change_in_plain_sql_is_never_answered_from_memory(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Whatever writes the row, it gets a new row_version (migration 0016's trigger), the key
+    of the document cache: an UPDATE that names no version is read afresh too."""
+    created = await api.post("/clients", json={"name": "Plain", "status": "ACTIVE"})
+    client_id = UUID(created.json()["id"])
+
+    async def names() -> list[str]:
+        answer = await api.get("/clients", params={"status": "ACTIVE", "sort": "name"})
+        return [c["name"] for c in answer.json()["data"]]
+
+    async def row_version() -> int:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT row_version FROM clients WHERE id = :id"), {"id": client_id}
+            )
+        assert isinstance(found, int)
+        return found
+
+    assert await names() == ["Plain"]
+    created_as = await row_version()
+    assert created_as > 0, "a new row takes its transaction's id"
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE clients SET name = 'Changed' WHERE id = :id"), {"id": client_id}
+        )
+    assert await row_version() > created_as
+    assert await names() == ["Changed"]
+
+
 # ---------------------------------------------------------------- the cache itself
 
 

@@ -293,3 +293,43 @@ async def test_every_list_query_uses_an_index(loaded: Loaded) -> None:
     finally:
         await conn.close()
     assert not failures, "sequential scans of clients:\n" + "\n".join(failures)
+
+
+def _scans_of_clients(plan: Any) -> list[dict[str, Any]]:
+    found = [plan] if plan.get("Relation Name") == "clients" else []
+    for child in plan.get("Plans", []):
+        found += _scans_of_clients(child)
+    return found
+
+
+async def test_the_usual_sorts_pages_read_no_table_row(loaded: Loaded) -> None:
+    """The indexes of the sorts by name, createdAt and updatedAt carry the rows' versions,
+    status and deleted_at (migration 0016): a page of those lists, the first or one deep in a
+    cursor walk, filtered by status or not, is read from the index alone (the table VACUUMed,
+    as the fixture leaves it)."""
+    firsts = [
+        [("status", "ACTIVE,PROSPECT,INACTIVE"), ("sort", "name"), ("limit", "50")],
+        [("sort", "-createdAt")],
+        [("status", "PROSPECT"), ("sort", "-updatedAt")],
+        [("sort", "updatedAt")],
+    ]
+    walked = [CURSOR_WALKS[0], CURSOR_WALKS[1]]
+    expected = {urlencode(p) for p in firsts} | {
+        urlencode([*p, ("cursor", "<page 2>")]) for p in walked
+    }
+    captured = await _capture(loaded, firsts)
+    pages = [
+        (request, statement, params)
+        for request, statement, params in captured
+        if request in expected and statement.startswith("SELECT clients.id, clients.row_version")
+    ]
+    assert {request for request, _, _ in pages} == expected
+    conn = await asyncpg.connect(_plain(loaded.url))
+    try:
+        for request, statement, params in pages:
+            plan = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *params)
+            (scan,) = _scans_of_clients(json.loads(plan)[0]["Plan"])
+            assert scan["Node Type"] == "Index Only Scan", (request, scan["Node Type"])
+            assert scan["Heap Fetches"] == 0, request
+    finally:
+        await conn.close()

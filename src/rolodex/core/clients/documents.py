@@ -346,9 +346,9 @@ _GATHERINGS: weakref.WeakKeyDictionary[ReadPool, Gathering] = weakref.WeakKeyDic
 
 @cache
 def _many(include: tuple[str, ...]) -> str:
-    # $1 the tenant, $2 the clients' ids. `xmin` names the row's version (see DocumentCache).
+    # $1 the tenant, $2 the clients' ids. `row_version` names the row's version (DocumentCache).
     return (
-        f"SELECT c.id, c.xmin, {utf8('c', include)} AS document "
+        f"SELECT c.id, c.row_version, {utf8('c', include)} AS document "
         "FROM clients AS c WHERE c.organization_id = $1 AND c.id = ANY($2::uuid[])"
     )
 
@@ -359,15 +359,15 @@ async def many(
     rows: Sequence[tuple[UUID, int]],
     include: Collection[str] = (),
 ) -> list[bytes]:
-    """The documents of the clients `rows` name, as (id, xmin) pairs from a page just read, in
-    their order. Without `include`, documents of unchanged rows come from DOCUMENTS and only
-    the others are read. A client changed since the page was read is shown as it is now; one
-    purged meanwhile is left out."""
+    """The documents of the clients `rows` name, as (id, row version) pairs from a page just
+    read, in their order. Without `include`, documents of unchanged rows come from DOCUMENTS
+    and only the others are read. A client changed since the page was read is shown as it is
+    now; one purged meanwhile is left out."""
     wanted = tuple(name for name in EMBEDDABLE if name in include)
     found: dict[UUID, bytes] = {}
     missing = []
-    for client_id, xmin in rows:
-        cached = None if wanted else DOCUMENTS.get(client_id, xmin)
+    for client_id, row_version in rows:
+        cached = None if wanted else DOCUMENTS.get(client_id, row_version)
         if cached is None:
             missing.append(client_id)
         else:
@@ -385,12 +385,13 @@ class DocumentCache:
     """(client id, row version) -> the client's document without embedded lists, kept by each
     process for the rows its lists show again and again (a first page, a search).
 
-    The version is PostgreSQL's `xmin`, the transaction that wrote the row version: every
-    UPDATE of the row, whatever makes it (the ORM, a trigger, plain SQL), gives the row a new
-    one, and the document depends on nothing but the row. So a hit is always the row as it is
-    in the page just read; a changed row is a miss, read afresh. Bounded by the documents'
-    size (`max_bytes`, the least recently used go first); an entry also expires after
-    `seconds`, far sooner than transaction ids could wrap around to an old value.
+    The version is `clients.row_version`, the transaction that wrote the row version (as
+    PostgreSQL's `xmin`, but in the sort indexes; migration 0016): every UPDATE of the row,
+    whatever makes it (the ORM, a trigger, plain SQL), gives the row a new one through a
+    trigger, a new row has a new id, and the document depends on nothing but the row. So a hit
+    is always the row as it is in the page just read; a changed row is a miss, read afresh.
+    Bounded by the documents' size (`max_bytes`, the least recently used go first); an entry
+    also expires after `seconds`.
     """
 
     max_bytes: int = 16 * 1024 * 1024
@@ -400,8 +401,8 @@ class DocumentCache:
     )
     _bytes: int = 0
 
-    def get(self, client_id: UUID, xmin: int) -> bytes | None:
-        key = (client_id, xmin)
+    def get(self, client_id: UUID, row_version: int) -> bytes | None:
+        key = (client_id, row_version)
         found = self._entries.get(key)
         if found is None:
             return None
@@ -411,10 +412,10 @@ class DocumentCache:
         self._entries.move_to_end(key)
         return found[0]
 
-    def put(self, client_id: UUID, xmin: int, document: bytes) -> None:
+    def put(self, client_id: UUID, row_version: int, document: bytes) -> None:
         if len(document) > self.max_bytes:
             return
-        key = (client_id, xmin)
+        key = (client_id, row_version)
         self._drop(key)
         self._entries[key] = (document, time.monotonic() + self.seconds)
         self._bytes += len(document)

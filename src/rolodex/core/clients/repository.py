@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Integer,
     Select,
     Uuid,
     and_,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     exists,
     func,
     inspect,
-    literal_column,
     or_,
     select,
     text,
@@ -559,9 +557,9 @@ async def list_page(
     return await listing.fetch_page(session, scoped(principal), spec, query)
 
 
-# A page of documents is found as its rows' ids and versions (`xmin`, the row version
-# PostgreSQL keeps with every row; see documents.DocumentCache).
-_PAGE: tuple[Any, ...] = (Client.id, literal_column("clients.xmin", Integer).label("xmin"))
+# A page of documents is found as its rows' ids and versions (`row_version`, kept by
+# PostgreSQL; see documents.DocumentCache): with the usual sorts, from their index alone.
+_PAGE: tuple[Any, ...] = (Client.id, Client.row_version)
 
 
 @lru_cache(maxsize=1024)
@@ -602,7 +600,7 @@ async def list_documents(
     async def search() -> listing.Page[Any]:
         found = await listing.fetch_page(session, stmt, spec, query, plain=True)
         # Kept as plain (id, version) pairs: a third of the memory of the rows.
-        return replace(found, items=[(row.id, row.xmin) for row in found.items])
+        return replace(found, items=[(row.id, row.row_version) for row in found.items])
 
     if query.q is not None and reuse is not None:
         # A search found before under the same snapshot is still right (core/search_cache.py).
