@@ -263,13 +263,16 @@ async def _capture(data: Loaded, requests: list[list[tuple[str, str]]]) -> list[
     return captured
 
 
-def _seq_scans(plan: Any) -> list[str]:
-    found = []
-    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") == "clients":
-        found.append(plan.get("Filter", ""))
+def _scans_of_clients(plan: Any) -> list[dict[str, Any]]:
+    """The plan's nodes that read `clients` (a scan of the table or of one of its indexes)."""
+    found = [plan] if plan.get("Relation Name") == "clients" else []
     for child in plan.get("Plans", []):
-        found += _seq_scans(child)
+        found += _scans_of_clients(child)
     return found
+
+
+def _seq_scans(plan: Any) -> list[str]:
+    return [n.get("Filter", "") for n in _scans_of_clients(plan) if n["Node Type"] == "Seq Scan"]
 
 
 async def test_every_list_query_uses_an_index(loaded: Loaded) -> None:
@@ -293,13 +296,6 @@ async def test_every_list_query_uses_an_index(loaded: Loaded) -> None:
     finally:
         await conn.close()
     assert not failures, "sequential scans of clients:\n" + "\n".join(failures)
-
-
-def _scans_of_clients(plan: Any) -> list[dict[str, Any]]:
-    found = [plan] if plan.get("Relation Name") == "clients" else []
-    for child in plan.get("Plans", []):
-        found += _scans_of_clients(child)
-    return found
 
 
 async def test_the_usual_sorts_pages_read_no_table_row(loaded: Loaded) -> None:
